@@ -1,0 +1,65 @@
+"""The only place that parses arguments. Each sub-command lives in its own module with two functions:
+`add_parser(subparsers)` (declares its options, each with help text) and `run(args) -> int`."""
+
+import argparse
+import sys
+import traceback
+
+from genlab import __version__
+from genlab.errors import GenlabError
+
+# Sub-command modules, in the order `genlab --help` lists them.
+COMMANDS = ("datasets", "train", "evaluate", "sample", "plot", "report", "featurenet", "lecture")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2 (DESIGN.md), not usage + message."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = ArgumentParser(
+        prog="genlab",
+        description="Train, evaluate and inspect deep generative models (AE, VAE, GAN, DANN) on real data.",
+    )
+    parser.add_argument("--version", action="version", version=f"genlab {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"genlab.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"genlab.cli.{name}":
+                continue  # a command not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except GenlabError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"genlab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("genlab: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: one line unless --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"genlab: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+              file=sys.stderr)
+        return 1

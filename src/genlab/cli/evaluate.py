@@ -1,0 +1,87 @@
+"""`genlab evaluate DIR [--json] [--limit N] [--nll --k K] [--fid ...]`: numbers on the test split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from genlab.errors import UsageError
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="measure a trained run on the test split",
+                              description="Measure a trained run on its dataset's test split. Keys (where "
+                                          "they apply): elbo, recon, kl, nll, nll_stderr, bits_per_dim, "
+                                          "mse, fid, kid, kid_std, precision, recall, accuracies.")
+    p.add_argument("run_dir", type=Path, metavar="DIR", help="a run folder written by `genlab train`")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N test items")
+    p.add_argument("--nll", action="store_true",
+                   help="importance-weighted estimate of -log p(x) (VAE only), with its standard error")
+    p.add_argument("--k", type=int, default=1000, metavar="K",
+                   help="importance samples per image for --nll (default: 1000; the literature uses 5000)")
+    p.add_argument("--fid", action="store_true",
+                   help="sample-quality metrics (FD, KID, precision/recall) on the dataset's feature net")
+    p.add_argument("--featurenet", type=Path, default=None, metavar="DIR",
+                   help="feature net to use for --fid (default: the one in the cache for this dataset)")
+    p.add_argument("--n", type=int, default=10000, metavar="N", help="samples to draw for --fid (default: 10000)")
+    p.add_argument("--inception-weights", type=Path, default=None, metavar="PATH",
+                   help="also compute standard Inception FID from a local pt_inception weights file")
+    p.add_argument("--seed", type=int, default=0, help="seed for the Monte Carlo estimates (default: 0)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                   help="where to run the model (default: auto)")
+    p.set_defaults(run=run)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: must be at least 1")
+    if args.k < 1:
+        raise UsageError(f"--k {args.k}: must be at least 1")
+    if args.n < 2:
+        raise UsageError(f"--n {args.n}: must be at least 2")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from genlab import data as gdata
+    from genlab.train.device import resolve_device, seed_everything
+    from genlab.train.loop import evaluate_split
+    from genlab.train.runfolder import load_run
+
+    _check(args)
+    device = resolve_device(args.device)
+    loaded = load_run(args.run_dir, device=device)
+    dataset = gdata.load(loaded.config.data.spec, image_size=loaded.config.data.image_size)
+    loaded.task.bind_data(dataset)
+    test = dataset.test
+    take = len(test) if args.limit is None else min(args.limit, len(test))
+    seed_everything(args.seed)
+    result: dict = {"run_dir": str(args.run_dir), "family": loaded.config.family, "n_test": take}
+    result.update(evaluate_split(loaded.task, test, take=take, device=device))
+    if args.nll:
+        if not hasattr(loaded.task, "nll"):
+            raise UsageError(f"--nll needs a model with a likelihood (vae); {args.run_dir} is a "
+                             f"'{loaded.config.family}' run")
+        result.update(loaded.task.nll_summary(test, take=take, k=args.k, device=device,
+                                              generator=torch.Generator(device=device).manual_seed(args.seed)))
+    if args.fid or args.inception_weights:
+        from genlab.metrics.sample_quality import evaluate_run
+
+        result.update(evaluate_run(loaded, dataset, n=args.n, featurenet_dir=args.featurenet,
+                                   inception_weights=args.inception_weights, device=device, seed=args.seed,
+                                   fid=args.fid))
+    _print(result, as_json=args.json)
+    return 0
+
+
+def _print(result: dict, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, sort_keys=True))
+        return
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")

@@ -1,0 +1,48 @@
+"""`genlab plot DIR KIND --out FILE.png`: the figures a model family knows how to draw."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from genlab.errors import UsageError
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("plot", help="draw one of a run's figures",
+                              description="Draw a figure of a trained run. KIND depends on the model "
+                                          "family; `genlab plot DIR list` prints the kinds a run offers.")
+    p.add_argument("run_dir", type=Path, metavar="DIR", help="a run folder written by `genlab train`")
+    p.add_argument("kind", metavar="KIND", help="figure to draw, or `list`")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE.png",
+                   help="where to write it (default: DIR/figures/KIND.png)")
+    p.add_argument("--seed", type=int, default=0, help="seed for any noise the figure draws (default: 0)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                   help="where to run the model (default: auto)")
+    p.set_defaults(run=run)
+
+
+def curves_plot(run, out_path: Path, **_) -> None:
+    """Learning curves from metrics.jsonl (every family has them)."""
+    from genlab.report.figures import learning_curves
+
+    learning_curves(run.run_dir / "metrics.jsonl", out_path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from genlab.train import families
+    from genlab.train.device import resolve_device
+    from genlab.train.runfolder import load_run
+
+    loaded = load_run(args.run_dir, device=resolve_device(args.device))
+    plots = {"curves": curves_plot, **getattr(families.family_module(loaded.config.family), "PLOTS", {})}
+    if args.kind == "list":
+        print("\n".join(sorted(plots)))
+        return 0
+    if args.kind not in plots:
+        raise UsageError(f"plot kind {args.kind!r} is not offered for a '{loaded.config.family}' run; "
+                         f"accepted: {', '.join(sorted(plots))}")
+    out = args.out or args.run_dir / "figures" / f"{args.kind}.png"
+    plots[args.kind](loaded, Path(out), seed=args.seed)
+    print(str(out))
+    return 0

@@ -1,0 +1,205 @@
+"""The plain autoencoder family (`genlab train ae`): MSE or BCE reconstruction, MLP or conv nets.
+
+A deterministic encoder and decoder trained only to reconstruct. The lecture's point, which `genlab sample`
+and `genlab plot DIR noise-decode` show: nothing makes its codes look like N(0, I), so decoding N(0, I)
+noise (or a code with noise added) does not give images like the data; the VAE fixes that.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from genlab.config import RunConfig
+from genlab.errors import UsageError
+from genlab.models.ae import AutoEncoder
+from genlab.models.conv import ConvDecoder, ConvEncoder
+from genlab.models.mlp import MLPDecoder, MLPEncoder
+from genlab.objectives.reconstruction import bce_per_image, squared_error_per_image
+from genlab.train import task as base
+from genlab.train.task import DataInfo
+
+RECON_LOSSES = ("bce", "mse")
+ARCHS = ("mlp", "conv")
+GRID_SEED = 1234  # fixed noise for the per-epoch noise-decoding grid
+
+
+@dataclass(frozen=True)
+class Config:
+    arch: str = "mlp"                    # mlp, or conv (DCGAN-style, 28/32/64 px images)
+    latent_dim: int = 32
+    hidden: tuple[int, ...] = (512, 256)  # MLP widths, encoder order (the decoder mirrors them)
+    recon: str = "bce"                   # bce: Bernoulli log-loss on [0,1] pixels; mse: squared error
+    width: int = 32                      # conv: channels after the first stage, doubling per stage
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", choices=ARCHS, default="mlp",
+                        help="mlp, or conv: DCGAN-style nets for 28x28, 32x32, 64x64 images (default: mlp)")
+    parser.add_argument("--latent-dim", type=int, default=32, help="size of the code z (default: 32)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[512, 256],
+                        help="MLP hidden widths, encoder order; the decoder mirrors them (default: 512 256)")
+    parser.add_argument("--width", type=int, default=32,
+                        help="conv: channels after the first stage, doubled at each stage (default: 32)")
+    parser.add_argument("--recon", choices=RECON_LOSSES, default="bce",
+                        help="reconstruction loss: bce (from logits) or mse on sigmoid outputs (default: bce)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden), recon=args.recon,
+                  width=args.width)
+
+
+def validate(config: Config) -> None:
+    if config.arch not in ARCHS:
+        raise UsageError(f"--arch {config.arch!r}: accepted {', '.join(ARCHS)}")
+    if config.recon not in RECON_LOSSES:
+        raise UsageError(f"--recon {config.recon!r}: accepted {', '.join(RECON_LOSSES)}")
+    if config.latent_dim < 1:
+        raise UsageError(f"--latent-dim {config.latent_dim}: must be at least 1")
+    if any(h < 1 for h in config.hidden) or config.width < 1:
+        raise UsageError(f"--hidden {list(config.hidden)} / --width {config.width}: widths must be at least 1")
+
+
+def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, ...], width: int,
+               code_dim: int, latent_dim: int) -> tuple[nn.Module, nn.Module]:
+    """Encoder x -> (B, code_dim) and decoder (B, latent_dim) -> (B, *sample_shape), MLP or conv."""
+    if arch == "conv":
+        return (ConvEncoder(sample_shape, code_dim, width=width),
+                ConvDecoder(latent_dim, sample_shape, width=width))
+    return (MLPEncoder(sample_shape, hidden, code_dim),
+            MLPDecoder(latent_dim, tuple(reversed(hidden)), sample_shape))
+
+
+def make_adam(params, *, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam with the fused kernel where this torch has one for the device (one kernel for all parameters
+    instead of a dozen small ops per tensor: a large share of a small model's step time), else foreach."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return torch.optim.Adam(params, lr=lr, foreach=True)
+
+
+def build_model(config: Config, info: DataInfo) -> AutoEncoder:
+    validate(config)
+    encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
+                                  code_dim=config.latent_dim, latent_dim=config.latent_dim)
+    return AutoEncoder(encoder, decoder)
+
+
+def reconstruction_loss(kind: str, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-image loss (B,) for the configured reconstruction kind."""
+    if kind == "bce":
+        return bce_per_image(logits, x)
+    return squared_error_per_image(torch.sigmoid(logits), x)
+
+
+class Task(base.Task):
+    def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
+        super().__init__(config, info, device)
+        self.model = build_model(config.model, info).to(device)
+        self.modules = {"model": self.model}
+        self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr, device=device)}
+        g = torch.Generator().manual_seed(GRID_SEED)
+        self.fixed_z = torch.randn(64, config.model.latent_dim, generator=g).to(device)
+        self._grid_x: torch.Tensor | None = None
+
+    def bind_data(self, dataset) -> None:
+        from genlab.data import to_float
+
+        if tuple(dataset.sample_shape) != tuple(self.info.sample_shape):
+            raise UsageError(f"--data {self.config.data.spec}: samples are {tuple(dataset.sample_shape)} but "
+                             f"the model was built for {tuple(self.info.sample_shape)}; use the data (and "
+                             "--image-size) it was trained on")
+        if dataset.kind == "image":  # a fixed set of test images so grids compare across epochs
+            self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
+
+    def train_step(self, x, y, step):
+        out = self.model(x)
+        loss = reconstruction_loss(self.config.model.recon, out.logits, x).mean()
+        opt = self.optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return {"loss": loss.detach()}
+
+    @torch.no_grad()
+    def evaluate(self, x, y):
+        out = self.model(x)
+        recon = reconstruction_loss(self.config.model.recon, out.logits, x).mean()
+        mse = (torch.sigmoid(out.logits) - x).pow(2).mean()
+        return {"loss": float(recon), "mse": float(mse)}
+
+    # --- capabilities: the lecture's AE experiments -------------------------------------------------------
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, *shape) in [0, 1] -> codes (B, latent_dim)."""
+        return self.model.encoder(x)
+
+    @torch.no_grad()
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """codes (B, latent_dim) -> images (B, *shape) in [0, 1]."""
+        return torch.sigmoid(self.model.decoder(z))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, latent_noise: float = 0.0,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode the code of x, with N(0, latent_noise^2) added to it first (the lecture's noisy-AE slide)."""
+        if latent_noise < 0:
+            raise UsageError(f"--latent-noise {latent_noise}: must be >= 0")
+        z = self.encode(x)
+        if latent_noise:
+            z = z + latent_noise * torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+        return self.decode_mean(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode n draws of N(0, I) noise (n, *shape) in [0, 1]: NOT samples of the data distribution; a
+        plain AE is not a generative model, and this is how the lecture shows it."""
+        z = torch.randn(n, self.config.model.latent_dim, generator=generator, device=self.device)
+        return self.decode_mean(z)
+
+    @torch.no_grad()
+    def epoch_end(self, epoch: int, run_dir: Path) -> None:
+        if self._grid_x is None:
+            return
+        from genlab.data import save_grid
+
+        samples = Path(run_dir) / "samples"
+        recon = self.reconstruct(self._grid_x)
+        n = len(self._grid_x)
+        save_grid(torch.cat([self._grid_x, recon]).cpu(), samples / f"recon_{epoch:04d}.png",
+                  nrow=n // 2 if n > 8 else n)
+        save_grid(self.decode_mean(self.fixed_z).cpu(), samples / f"noise_decode_{epoch:04d}.png", nrow=8)
+
+
+def plot_kinds(family: str) -> dict:
+    """`genlab plot` kinds -> functions `fn(run, out_path, *, seed=0, **options)`.
+
+    The figures live in `genlab.experiments.autoencoders` (a layer above train); they are imported when a
+    plot is drawn, never when a family module is imported.
+    """
+    names = {"ae": {"recon": "ae_reconstruction", "latent-noise": "ae_latent_noise",
+                    "noise-decode": "ae_noise_decode", "latent": "latent_scatter",
+                    "latent-hist": "latent_histograms", "manifold": "latent_manifold"},
+             "vae": {"recon": "vae_reconstruction", "samples": "vae_generation", "latent": "latent_scatter",
+                     "latent-hist": "latent_histograms", "kl-per-dim": "kl_per_dim",
+                     "manifold": "latent_manifold", "manifold-icdf": "latent_manifold_icdf"}}[family]
+
+    def lazy(name: str):
+        def draw(run, out_path, **options):
+            from genlab.experiments import autoencoders
+
+            return getattr(autoencoders, name)(run, out_path, **options)
+
+        draw.__name__ = name
+        return draw
+
+    return {kind: lazy(name) for kind, name in names.items()}
+
+
+PLOTS = plot_kinds("ae")

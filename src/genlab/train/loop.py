@@ -1,0 +1,250 @@
+"""The training loop shared by every family: data order, steps, logging, checkpoints and exact resume.
+
+Data order is a pure function of (seed, epoch), and every random state lives in the checkpoint, so a run
+killed at any point and resumed from its last checkpoint ends bit-identical to one never interrupted (CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from genlab import data as gdata
+from genlab import io
+from genlab.config import RESUMABLE_CHANGES, RunConfig, differences
+from genlab.errors import UsageError
+from genlab.train import checkpoint, distributed, families, runfolder
+from genlab.train.device import resolve_device, seed_everything
+from genlab.train.progress import Progress
+from genlab.train.task import DataInfo, Task, TrainingDiverged
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    total_steps: int
+    last_train: dict
+    last_test: dict
+
+
+def data_info(dataset) -> DataInfo:
+    return DataInfo(sample_shape=tuple(dataset.sample_shape), num_classes=dataset.num_classes,
+                    kind=dataset.kind, classes=dataset.classes)
+
+
+def train(config: RunConfig, run_dir: Path, *, resume: bool = False, force: bool = False,
+          progress: bool = True) -> TrainResult:
+    """Train (or continue) the run in `run_dir` until `config.train` says stop.
+
+    Under `torchrun` every rank calls this; rank 0 alone writes files, `--batch-size` is the global batch.
+    """
+    run_dir = Path(run_dir)
+    device = resolve_device(config.train.device)
+    dist_info = distributed.setup(device)
+    try:
+        return _train(config, run_dir, device, dist_info, resume=resume, force=force, progress=progress)
+    finally:
+        distributed.teardown(dist_info)
+
+
+def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: distributed.DistInfo, *,
+           resume: bool, force: bool, progress: bool) -> TrainResult:
+    if dist_info.is_main:
+        runfolder.prepare(run_dir, resume=resume, force=force)
+    distributed.barrier(dist_info)
+    ckpt_path = run_dir / runfolder.CHECKPOINT
+    resuming = resume and ckpt_path.exists()
+    if resuming:
+        _check_resumable(run_dir, config)
+
+    dataset = gdata.load(config.data.spec, image_size=config.data.image_size)
+    distributed.check_world(dist_info, len(dataset.train), config.train.batch_size)
+    info = data_info(dataset)
+    seed_everything(config.train.seed)
+    task = families.build_task(config, info, device)
+    task.bind_data(dataset)
+    if dist_info.enabled:
+        torch.manual_seed(config.train.seed + 7919 * dist_info.rank)  # each rank its own noise stream
+        task.distribute(lambda module: distributed.wrap(module, device))
+
+    start = 0
+    if resuming:
+        meta, extra = checkpoint.restore(ckpt_path, modules=task.modules, optimizers=task.optimizers,
+                                         device=device)
+        rank_state = extra.pop(f"rng_rank_{dist_info.rank}", None)
+        if dist_info.enabled and rank_state is not None and meta.get("world_size") == dist_info.world_size:
+            torch.set_rng_state(rank_state)
+        task.load_extra_state({k: v for k, v in extra.items() if not k.startswith("rng_rank_")})
+        start = meta["step"]
+        if dist_info.is_main:
+            _truncate_metrics(run_dir, start)
+    if dist_info.is_main:
+        runfolder.write_config(run_dir, config, extra={"world_size": dist_info.world_size})
+    loop = _Loop(config, task, dataset, info, run_dir, device, progress and dist_info.is_main, dist_info)
+    return loop.run(start)
+
+
+def _check_resumable(run_dir: Path, config: RunConfig) -> None:
+    old = runfolder.read_config_dict(run_dir)
+    changed = differences(old, config.to_dict(), ignore=RESUMABLE_CHANGES)
+    if changed:
+        shown = ", ".join(changed[:6])
+        raise UsageError(f"--resume: {run_dir} was trained with a different config ({shown}); repeat the "
+                         "original options or use --force to start over")
+
+
+def _truncate_metrics(run_dir: Path, step: int) -> None:
+    """Drop rows logged after the checkpoint we resume from, so no step appears twice."""
+    path = run_dir / runfolder.METRICS
+    rows = [r for r in io.read_jsonl(path) if r.get("step", 0) <= step]
+    io.write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
+def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk: int = 1000) -> dict:
+    """`task.evaluate` over the first `take` items in chunks (bounded memory), as item-weighted means."""
+    sums: dict[str, float] = {}
+    for start in range(0, take, chunk):
+        stop = min(take, start + chunk)
+        x = gdata.to_float(split.images[start:stop].to(device))
+        y = split.labels[start:stop].to(device) if split.labels is not None else None
+        for key, value in task.evaluate(x, y).items():
+            sums[key] = sums.get(key, 0.0) + float(value) * (stop - start)
+    return {k: v / take for k, v in sums.items()}
+
+
+class _Loop:
+    def __init__(self, config: RunConfig, task: Task, dataset, info: DataInfo, run_dir: Path,
+                 device: torch.device, progress: bool, dist_info: distributed.DistInfo):
+        self.config, self.task, self.info, self.run_dir, self.device = config, task, info, run_dir, device
+        self.dist = dist_info
+        tc = config.train
+        if tc.batch_size < 1:
+            raise UsageError(f"--batch-size {tc.batch_size}: must be at least 1")
+        self.images = dataset.train.images.to(device)
+        self.labels = dataset.train.labels.to(device) if dataset.train.labels is not None else None
+        self.test = dataset.test
+        n = len(dataset.train)
+        if n == 0:
+            raise UsageError(f"--data {config.data.spec}: the train split is empty")
+        self.steps_per_epoch = math.ceil(n / tc.batch_size)
+        self.total = tc.epochs * self.steps_per_epoch
+        if tc.max_steps is not None:
+            self.total = min(self.total, tc.max_steps) if tc.epochs else tc.max_steps
+        self.progress_enabled = progress
+        self._sums: dict[str, torch.Tensor] = {}
+        self._count = 0
+        self._images_seen = 0
+        self._t_window = time.perf_counter()
+        self.last_train: dict = {}
+        self.last_test: dict = {}
+        self._perm_epoch = -1
+        self._perm = torch.empty(0, dtype=torch.long)
+
+    def _batch(self, step: int):
+        epoch, index = divmod(step, self.steps_per_epoch)
+        if self._perm_epoch != epoch:
+            perm = gdata.epoch_permutation(len(self.images), seed=self.config.train.seed, epoch=epoch)
+            self._perm, self._perm_epoch = perm.to(self.device), epoch
+        bs = self.config.train.batch_size
+        idx = self._perm[index * bs:(index + 1) * bs]
+        if self.dist.enabled:  # this rank's share of the global batch
+            idx = idx.tensor_split(self.dist.world_size)[self.dist.rank]
+        x = gdata.to_float(self.images[idx])
+        y = self.labels[idx] if self.labels is not None else None
+        return epoch, x, y
+
+    def run(self, start: int) -> TrainResult:
+        bar = Progress(total=self.total, initial=start, desc=f"train {self.config.family}",
+                       enabled=self.progress_enabled)
+        step = start
+        try:
+            while step < self.total:
+                epoch, x, y = self._batch(step)
+                for module in self.task.modules.values():
+                    module.train()
+                metrics = self.task.train_step(x, y, step)
+                step += 1
+                self._accumulate(metrics, len(x))
+                epoch_done = step % self.steps_per_epoch == 0
+                if step % self.config.train.log_every == 0 or epoch_done or step == self.total:
+                    bar.update(0, self._flush(step, epoch))
+                if epoch_done or step == self.total:
+                    self._end_epoch(step, epoch, final=step == self.total)
+                elif step % self.config.train.checkpoint_every == 0:
+                    self._save(step)
+                bar.update(1)
+        finally:
+            bar.close()
+        return TrainResult(self.run_dir, step, self.total, self.last_train, self.last_test)
+
+    def _accumulate(self, metrics: dict[str, torch.Tensor], batch: int) -> None:
+        for key, value in metrics.items():
+            value = value.detach().float()
+            self._sums[key] = self._sums[key] + value if key in self._sums else value
+        self._count += 1
+        self._images_seen += batch
+
+    def _flush(self, step: int, epoch: int) -> dict[str, float]:
+        """Write one train row (means since the last row); stop here if anything went non-finite."""
+        if not self._count:
+            return self.last_train
+        sums = distributed.mean_across_ranks(self._sums, self.dist)
+        means = {k: float(v) / self._count for k, v in sums.items()}
+        bad = [k for k, v in means.items() if not math.isfinite(v)]
+        if bad:
+            raise TrainingDiverged(
+                f"non-finite {', '.join(bad)} before step {step}; stopped, the last good checkpoint in "
+                f"{self.run_dir / 'checkpoint'} is kept (try a lower --lr)")
+        elapsed = time.perf_counter() - self._t_window
+        row = {"step": step, "epoch": epoch, "split": "train", **means,
+               "images_per_s": self._images_seen * self.dist.world_size / max(elapsed, 1e-9)}
+        if self.dist.is_main:
+            io.append_jsonl(self.run_dir / runfolder.METRICS, row)
+        self._sums, self._count, self._images_seen = {}, 0, 0
+        self._t_window = time.perf_counter()
+        self.last_train = means
+        return means
+
+    def _end_epoch(self, step: int, epoch: int, *, final: bool) -> None:
+        for module in self.task.modules.values():
+            module.eval()
+        limit = self.config.train.eval_limit
+        take = len(self.test) if limit is None else min(len(self.test), limit)
+        if take:
+            self.last_test = evaluate_split(self.task, self.test, take=take, device=self.device)
+            if self.last_test and self.dist.is_main:
+                io.append_jsonl(self.run_dir / runfolder.METRICS,
+                                {"step": step, "epoch": epoch, "split": "test", **self.last_test})
+        if self.dist.is_main:
+            self.task.epoch_end(epoch, self.run_dir)
+        self._save(step)
+
+    def _save(self, step: int) -> None:
+        """Checkpoint + latest model, only if every weight is finite (never overwrite a good one with NaN)."""
+        for name, module in self.task.modules.items():
+            for pname, p in module.state_dict().items():
+                if p.is_floating_point() and not torch.isfinite(p).all():
+                    raise TrainingDiverged(f"non-finite weights in '{name}.{pname}' at step {step}; stopped, "
+                                           f"the last good checkpoint in {self.run_dir / 'checkpoint'} is kept")
+        epoch = (step - 1) // self.steps_per_epoch if step else 0
+        rng_states = distributed.gather_rng_states(self.dist)  # a collective: every rank takes part
+        if not self.dist.is_main:
+            return
+        meta = {"step": step, "epoch": epoch, "config": self.config.to_dict(),
+                "world_size": self.dist.world_size}
+        extra = {**self.task.extra_state(), **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)}}
+        checkpoint.save(self.run_dir / runfolder.CHECKPOINT, modules=self.task.modules,
+                        optimizers=self.task.optimizers, extra=extra, meta=meta)
+        checkpoint.write_safetensors(self.run_dir / runfolder.MODEL, checkpoint.module_tensors(self.task.modules),
+                                     meta)
+        io.write_json(self.run_dir / runfolder.MODEL_META, {
+            "family": self.config.family, "config": self.config.to_dict(), "step": step, "epoch": epoch,
+            "total_steps": self.total, "sample_shape": list(self.info.sample_shape),
+            "num_classes": self.info.num_classes, "kind": self.info.kind,
+            "classes": list(self.info.classes) if self.info.classes else None})

@@ -1,0 +1,117 @@
+"""The run folder contract (DESIGN.md): config.json, metrics.jsonl, model.safetensors + model.json,
+checkpoint/, samples/, figures/. Loading a finished run for evaluate/sample/plot/report lives here too."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from genlab import __version__, io
+from genlab.config import RunConfig
+from genlab.errors import UsageError
+
+CONFIG = "config.json"
+METRICS = "metrics.jsonl"
+MODEL = "model.safetensors"
+MODEL_META = "model.json"
+CHECKPOINT = "checkpoint/state.safetensors"
+RUN_FILES = (CONFIG, METRICS, MODEL, MODEL_META, "checkpoint", "samples", "figures")
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def versions() -> dict[str, str]:
+    import numpy
+
+    return {"genlab": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version()}
+
+
+def holds_run(run_dir: Path) -> bool:
+    return (Path(run_dir) / CONFIG).exists()
+
+
+def prepare(run_dir: Path, *, resume: bool, force: bool) -> None:
+    """Refuse to mix two runs in one folder unless told to resume or overwrite."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir}: exists and is not a directory")
+    if holds_run(run_dir) and not (resume or force):
+        raise UsageError(f"--out {run_dir}: already holds a run; pass --resume to continue it or --force to "
+                         "replace it")
+    if force and not resume:
+        for name in RUN_FILES:
+            target = run_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def write_config(run_dir: Path, config: RunConfig, *, extra: dict | None = None) -> None:
+    record = {"config": config.to_dict(), "seed": config.train.seed, "versions": versions(),
+              "git_commit": git_commit(), "argv": sys.argv, "written": time.strftime("%Y-%m-%dT%H:%M:%S"),
+              **(extra or {})}
+    io.write_json(Path(run_dir) / CONFIG, record)
+
+
+def read_config_dict(run_dir: Path) -> dict:
+    path = Path(run_dir) / CONFIG
+    if not path.exists():
+        raise UsageError(f"{run_dir}: not a genlab run folder (no {CONFIG})")
+    try:
+        return json.loads(path.read_text())["config"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise UsageError(f"{path}: corrupt run config") from None
+
+
+@dataclass
+class LoadedRun:
+    run_dir: Path
+    config: RunConfig
+    task: object           # genlab.train.task.Task with weights loaded, in eval mode
+    meta: dict             # model.json
+
+
+def load_run(run_dir: Path, *, device: torch.device) -> LoadedRun:
+    """Rebuild a run's task from config.json + model.json and load model.safetensors (no pickle)."""
+    from genlab.train import checkpoint, families
+    from genlab.train.task import DataInfo
+
+    run_dir = Path(run_dir)
+    config = families.config_from_dict(read_config_dict(run_dir))
+    meta_path = run_dir / MODEL_META
+    if not meta_path.exists() or not (run_dir / MODEL).exists():
+        raise UsageError(f"{run_dir}: holds no trained model yet ({MODEL} missing); train it first")
+    try:
+        meta = json.loads(meta_path.read_text())
+        info = DataInfo(sample_shape=tuple(meta["sample_shape"]), num_classes=meta["num_classes"],
+                        kind=meta["kind"], classes=tuple(meta["classes"]) if meta.get("classes") else None)
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise UsageError(f"{meta_path}: corrupt model metadata") from None
+    task = families.build_task(config, info, device)
+    tensors, file_meta = checkpoint.read_safetensors(run_dir / MODEL)
+    from genlab.config import RESUMABLE_CHANGES, differences
+
+    if differences(file_meta.get("config") or {}, config.to_dict(), ignore=RESUMABLE_CHANGES):
+        raise UsageError(f"{run_dir / MODEL}: weights belong to another config than {run_dir / CONFIG}")
+    checkpoint.load_module_tensors(task.modules, tensors, source=run_dir / MODEL)
+    for module in task.modules.values():
+        module.to(device).eval()
+    return LoadedRun(run_dir=run_dir, config=config, task=task, meta=meta)

@@ -1,0 +1,74 @@
+"""Bad input: one line on stderr, exit 2, no traceback, nothing already written lost."""
+
+import pytest
+import torch
+
+from tests.conftest import assert_one_line_error, run_cli
+
+TINY = ["--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-steps", "3", "--quiet"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "ae", "--data", "no-such-data", "--out", "{tmp}/r"], "no-such-data"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--batch-size", "0"], "--batch-size"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--lr", "-1"], "--lr"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--latent-dim", "0"], "--latent-dim"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--recon", "l1"], "--recon"),
+    (["train", "nosuchmodel", "--data", "digits", "--out", "{tmp}/r"], "nosuchmodel"),
+    (["train", "ae", "--data", "idx:{tmp}/missing-images-idx3-ubyte", "--out", "{tmp}/r"], "missing"),
+    (["train", "ae", "--data", "folder:{tmp}/empty", "--out", "{tmp}/r"], "empty"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--epochs", "abc"], "--epochs"),
+])
+def test_bad_training_input_is_one_line_exit_2(tmp_path, args, fragment):
+    (tmp_path / "empty").mkdir()
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    proc = run_cli(*args, *TINY)
+    assert_one_line_error(proc)
+    assert fragment.split(":")[0] in proc.stderr or fragment in proc.stderr
+
+
+def test_out_dir_with_another_run_is_refused_and_kept(tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY, check=True)
+    before = (run / "model.safetensors").read_bytes()
+    proc = run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY)
+    assert_one_line_error(proc, contains="already holds a run")
+    assert (run / "model.safetensors").read_bytes() == before
+    # --resume with a different model config is refused too, and the run is untouched
+    proc = run_cli("train", "ae", "--data", "digits", "--out", str(run), "--resume",
+                   *[a if a != "2" else "3" for a in TINY])
+    assert_one_line_error(proc, contains="different config")
+    assert (run / "model.safetensors").read_bytes() == before
+    # --force replaces it
+    run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY, "--seed", "5", "--force", check=True)
+    assert (run / "model.safetensors").read_bytes() != before
+
+
+def test_corrupt_checkpoint_on_resume_is_one_line(tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY, check=True)
+    state = run / "checkpoint" / "state.safetensors"
+    state.write_bytes(state.read_bytes()[:100])
+    proc = run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY[:-2], "--max-steps", "6",
+                   "--resume", "--quiet")
+    assert_one_line_error(proc, contains="safetensors")
+
+
+def test_non_finite_loss_stops_with_one_line_and_keeps_last_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "ae", "--data", "digits", "--out", str(run), "--hidden", "16", "--latent-dim", "2",
+            "--batch-size", "64", "--quiet", "--recon", "mse", "--log-every", "1", "--checkpoint-every", "1"]
+    run_cli(*args, "--max-steps", "2", check=True)
+    good = (run / "checkpoint" / "state.safetensors").read_bytes()
+    proc = run_cli(*args, "--max-steps", "40", "--resume", "--lr", "1e30")
+    assert proc.returncode == 2, proc.stderr
+    # --lr is part of the config, so resume refuses first; a fresh run shows the divergence message
+    fresh = tmp_path / "fresh"
+    proc = run_cli(*[a if a != str(run) else str(fresh) for a in args], "--max-steps", "40", "--lr", "1e30")
+    assert_one_line_error(proc, contains="non-finite")
+    assert (run / "checkpoint" / "state.safetensors").read_bytes() == good
+    if (fresh / "checkpoint" / "state.safetensors").exists():  # whatever was saved is finite
+        from genlab.train import checkpoint
+
+        tensors, _ = checkpoint.read_safetensors(fresh / "checkpoint" / "state.safetensors")
+        assert all(torch.isfinite(t).all() for k, t in tensors.items() if t.is_floating_point())
