@@ -32,11 +32,13 @@ class TrainConfig:
     log_every: int = 50             # steps between train-metric rows in metrics.jsonl
     checkpoint_every: int = 500     # steps between checkpoints (also at every epoch end)
     eval_limit: int | None = None   # evaluate on at most this many test items per epoch (None: all)
+    precision: str = "fp32"         # fp32, bf16 or fp16 (autocast; fp16 adds a gradient scaler; CUDA only)
+    compile: bool = False           # torch.compile the training forward passes
 
 
 # Fields that may differ between a run and its --resume (they change how long or where, not what).
 RESUMABLE_CHANGES = {"train.epochs", "train.max_steps", "train.device", "train.log_every",
-                     "train.checkpoint_every"}
+                     "train.checkpoint_every", "train.compile"}
 
 
 @dataclass(frozen=True)

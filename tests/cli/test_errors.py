@@ -22,7 +22,7 @@ TINY = ["--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-step
 def test_bad_training_input_is_one_line_exit_2(tmp_path, args, fragment):
     (tmp_path / "empty").mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    proc = run_cli(*args, *TINY)
+    proc = run_cli(*args[:2], *TINY, *args[2:])  # the option under test comes last, so it wins
     assert_one_line_error(proc)
     assert fragment.split(":")[0] in proc.stderr or fragment in proc.stderr
 
@@ -49,8 +49,8 @@ def test_corrupt_checkpoint_on_resume_is_one_line(tmp_path):
     run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY, check=True)
     state = run / "checkpoint" / "state.safetensors"
     state.write_bytes(state.read_bytes()[:100])
-    proc = run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY[:-2], "--max-steps", "6",
-                   "--resume", "--quiet")
+    proc = run_cli("train", "ae", "--data", "digits", "--out", str(run), *TINY, "--max-steps", "6",
+                   "--resume")
     assert_one_line_error(proc, contains="safetensors")
 
 

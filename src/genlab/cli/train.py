@@ -38,6 +38,12 @@ def _common_options() -> argparse.ArgumentParser:
                    help="steps between checkpoints; one is also written at each epoch end (default: 500)")
     t.add_argument("--eval-limit", type=int, default=None, metavar="N",
                    help="evaluate on at most N test items at each epoch end (default: all)")
+    t.add_argument("--precision", default="fp32", choices=("fp32", "bf16", "fp16"),
+                   help="arithmetic for forward passes: fp32, or bf16/fp16 autocast (fp16 adds a gradient "
+                        "scaler; CUDA only). Keep fp32 on CPUs without bf16 hardware (default: fp32)")
+    t.add_argument("--compile", action="store_true",
+                   help="torch.compile the training forward passes (falls back with a warning where the "
+                        "compiler is unavailable)")
     t.add_argument("--quiet", action="store_true", help="no progress display")
     return p
 
@@ -50,8 +56,9 @@ def add_parser(subparsers) -> None:
     common = _common_options()
     for name in families.available():
         module = families.family_module(name)
+        # "resolve": a family may redefine a common option with its own default or help text
         sub = models.add_parser(name, parents=[common], help=(module.__doc__ or "").strip().splitlines()[0],
-                                description=(module.__doc__ or "").strip())
+                                description=(module.__doc__ or "").strip(), conflict_handler="resolve")
         group = sub.add_argument_group(f"{name} model")
         module.add_options(group)
         sub.set_defaults(run=run)
@@ -78,7 +85,8 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     lr = args.lr if args.lr is not None else getattr(module, "DEFAULT_LR", 1e-3)
     train = TrainConfig(epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size, lr=lr,
                         seed=args.seed, device=args.device, log_every=args.log_every,
-                        checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit)
+                        checkpoint_every=args.checkpoint_every, eval_limit=args.eval_limit,
+                        precision=args.precision, compile=args.compile)
     data = DataConfig(spec=args.data, image_size=args.image_size, target=getattr(args, "target", None))
     return RunConfig(family=args.model, data=data, model=module.config_from_args(args), train=train)
 

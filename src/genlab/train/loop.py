@@ -18,7 +18,7 @@ from genlab import data as gdata
 from genlab import io
 from genlab.config import RESUMABLE_CHANGES, RunConfig, differences
 from genlab.errors import UsageError
-from genlab.train import checkpoint, distributed, families, runfolder
+from genlab.train import checkpoint, distributed, families, runfolder, speed
 from genlab.train.device import resolve_device, seed_everything
 from genlab.train.progress import Progress
 from genlab.train.task import DataInfo, Task, TrainingDiverged
@@ -72,6 +72,7 @@ def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: di
     if dist_info.enabled:
         torch.manual_seed(config.train.seed + 7919 * dist_info.rank)  # each rank its own noise stream
         task.distribute(lambda module: distributed.wrap(module, device))
+    autocast = speed.configure(task, config.train, device)
 
     start = 0
     if resuming:
@@ -80,13 +81,15 @@ def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: di
         rank_state = extra.pop(f"rng_rank_{dist_info.rank}", None)
         if dist_info.enabled and rank_state is not None and meta.get("world_size") == dist_info.world_size:
             torch.set_rng_state(rank_state)
-        task.load_extra_state({k: v for k, v in extra.items() if not k.startswith("rng_rank_")})
+        speed.load_scaler_state(task, extra)
+        task.load_extra_state({k: v for k, v in extra.items() if not k.startswith(("rng_rank_", "amp_"))})
         start = meta["step"]
         if dist_info.is_main:
             _truncate_metrics(run_dir, start)
     if dist_info.is_main:
         runfolder.write_config(run_dir, config, extra={"world_size": dist_info.world_size})
     loop = _Loop(config, task, dataset, info, run_dir, device, progress and dist_info.is_main, dist_info)
+    loop.autocast = autocast
     return loop.run(start)
 
 
@@ -168,7 +171,8 @@ class _Loop:
                 epoch, x, y = self._batch(step)
                 for module in self.task.modules.values():
                     module.train()
-                metrics = self.task.train_step(x, y, step)
+                with self.autocast():
+                    metrics = self.task.train_step(x, y, step)
                 step += 1
                 self._accumulate(metrics, len(x))
                 epoch_done = step % self.steps_per_epoch == 0
@@ -238,7 +242,8 @@ class _Loop:
             return
         meta = {"step": step, "epoch": epoch, "config": self.config.to_dict(),
                 "world_size": self.dist.world_size}
-        extra = {**self.task.extra_state(), **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)}}
+        extra = {**self.task.extra_state(), **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)},
+                 **speed.scaler_state(self.task)}
         checkpoint.save(self.run_dir / runfolder.CHECKPOINT, modules=self.task.modules,
                         optimizers=self.task.optimizers, extra=extra, meta=meta)
         checkpoint.write_safetensors(self.run_dir / runfolder.MODEL, checkpoint.module_tensors(self.task.modules),

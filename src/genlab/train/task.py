@@ -41,6 +41,19 @@ class Task:
         self.info = info
         self.device = device
         self._wrapped: dict[str, nn.Module] = {}
+        self.scaler: torch.amp.GradScaler | None = None  # set by the loop for --precision fp16
+
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """zero_grad, backward, step for optimizer `name`, through the fp16 gradient scaler when there is one."""
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            opt.step()
+            return
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)
+        self.scaler.update()
 
     def net(self, name: str) -> nn.Module:
         """The module to call in a training forward pass: DDP-wrapped under torchrun, else the module itself.
@@ -50,8 +63,8 @@ class Task:
         return self._wrapped.get(name, self.modules[name])
 
     def distribute(self, wrap) -> None:
-        """Wrap every module with trainable parameters for data-parallel training (`wrap`: module -> DDP)."""
-        self._wrapped = {name: wrap(module) for name, module in self.modules.items()}
+        """Wrap the training modules (`wrap`: module -> DDP or torch.compile); wraps compose."""
+        self._wrapped = {name: wrap(self.net(name)) for name in self.modules}
 
     def bind_data(self, dataset) -> None:
         """Called once before training with the loaded `genlab.data.Dataset` (DANN reads its target here)."""
