@@ -1,0 +1,98 @@
+"""CelebA from the official files placed by hand (there is no download: the data is behind a click-through).
+
+Expected layout in data_dir()/celeba:
+    img_align_celeba/000001.jpg ...      the "Align&Cropped Images" (178x218 JPEGs)
+    list_eval_partition.txt              lines "000001.jpg 0" (0 train, 1 validation, 2 test)
+Partition 0 is the train split and 2 the test split; the official validation images (1) are not loaded
+(`Dataset.validation_split` carves one from train). Each image is centre-cropped to 148x148 and resized to
+64x64 (the common recipe), or to image_size x image_size. RGB: (N, 3, 64, 64) uint8, unlabelled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab.data.cache import cache_key, cached
+from genlab.data.dataset import Dataset, Split
+from genlab.errors import UsageError
+from genlab.paths import data_dir
+
+CROP = 148
+DEFAULT_SIZE = 64
+PARTITION_FILE = "list_eval_partition.txt"
+IMAGE_DIR = "img_align_celeba"
+
+
+def celeba_dir() -> Path:
+    return data_dir() / "celeba"
+
+
+def is_present(root: Path | None = None) -> bool:
+    root = root or celeba_dir()
+    return (root / PARTITION_FILE).is_file() and (root / IMAGE_DIR).is_dir()
+
+
+def read_partition(path: Path) -> dict[int, list[str]]:
+    """{0: train file names, 1: validation, 2: test} from list_eval_partition.txt."""
+    parts: dict[int, list[str]] = {0: [], 1: [], 2: []}
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+            raise UsageError(f"{path}:{n}: expected 'NAME.jpg 0|1|2', got {line.strip()!r}")
+        parts[int(fields[1])].append(fields[0])
+    return parts
+
+
+def decode_celeba_image(path: Path, size: int) -> np.ndarray:
+    """(size, size, 3) uint8: centre crop CROP x CROP (or the short side, if smaller), then bilinear resize."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise UsageError(f"celeba: {path}: not a readable image ({exc})") from None
+    w, h = im.size
+    s = min(CROP, w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    return np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR))
+
+
+def _decode_split(names: list[str], size: int) -> Split:
+    images = np.empty((len(names), size, size, 3), dtype=np.uint8)
+    for i, name in enumerate(names):
+        images[i] = decode_celeba_image(celeba_dir() / IMAGE_DIR / name, size)
+    return Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()))
+
+
+def load_celeba(*, image_size: int | None = None) -> Dataset:
+    root = celeba_dir()
+    if not is_present(root):
+        raise UsageError(f"celeba: not found; put the official {IMAGE_DIR}/*.jpg and {PARTITION_FILE} "
+                         f"(from the CelebA 'Align&Cropped Images' release) in {root}")
+    parts = read_partition(root / PARTITION_FILE)
+    missing = [n for n in parts[0] + parts[2] if not (root / IMAGE_DIR / n).is_file()]
+    if missing:
+        raise UsageError(f"celeba: {len(missing)} image(s) listed in {PARTITION_FILE} are missing from "
+                         f"{root / IMAGE_DIR}, e.g. {missing[0]}")
+    size = image_size or DEFAULT_SIZE
+    # The key covers the partition file and the folder's mtime (changes when files are added or removed),
+    # not 200k stats of individual images.
+    key = cache_key("celeba", [root / PARTITION_FILE, root / IMAGE_DIR], image_size=size)
+    return cached(key, lambda: Dataset(
+        name="celeba", train=_decode_split(parts[0], size), test=_decode_split(parts[2], size),
+        classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {root}"))
+
+
+def describe_celeba() -> dict:
+    present = is_present()
+    return {"available": present,
+            "how_to_get": f"present in {celeba_dir()}" if present else
+            f"manual: put {IMAGE_DIR}/*.jpg and {PARTITION_FILE} in {celeba_dir()}",
+            "shape": (3, DEFAULT_SIZE, DEFAULT_SIZE), "train_size": 162770, "test_size": 19962,
+            "num_classes": None, "note": "aligned celebrity faces, crop 148 -> 64x64 RGB"}

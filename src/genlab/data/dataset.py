@@ -1,0 +1,94 @@
+"""The in-memory containers every model trains from: one tensor per split, plus labels and class names."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from genlab.errors import UsageError
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing tensors elementwise has no single truth value
+class Split:
+    """One split held in memory.
+
+    images: (N, C, H, W) uint8 in [0, 255] for image data, or (N, D) float32 for toy data.
+    labels: (N,) int64 class indices, or None when unlabelled.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels is not None and len(self.labels) != len(self.images):
+            raise UsageError(f"split has {len(self.images)} images but {len(self.labels)} labels")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def subset(self, index: torch.Tensor) -> Split:
+        """The items at `index` (a LongTensor of positions), in that order."""
+        # index_select: several times faster than images[index] for a batch of rows
+        labels = None if self.labels is None else self.labels.index_select(0, index)
+        return Split(self.images.index_select(0, index), labels)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A named dataset: train and test splits plus what a model or report needs to know about them."""
+
+    name: str                         # the spec it was loaded from
+    train: Split
+    test: Split
+    classes: tuple[str, ...] | None   # class names when labelled
+    kind: str                         # "image" or "toy"
+    source_note: str                  # where the data came from, for reports
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """(C, H, W) for images, (D,) for toy data."""
+        return tuple(self.train.images.shape[1:])
+
+    @property
+    def num_classes(self) -> int | None:
+        return None if self.classes is None else len(self.classes)
+
+    def validation_split(self, fraction: float = 0.1, seed: int = 0) -> tuple[Split, Split]:
+        """(train minus validation, validation): a deterministic random `fraction` of train held out."""
+        if not 0.0 < fraction < 1.0:
+            raise UsageError(f"validation fraction must be in (0, 1), got {fraction}")
+        rest, held = split_indices(len(self.train), fraction, seed=seed)
+        return self.train.subset(rest), self.train.subset(held)
+
+    def replace(self, **changes) -> Dataset:
+        """A copy with some fields changed (the registry stamps `name` this way)."""
+        return dataclasses.replace(self, **changes)
+
+
+def split_indices(n: int, fraction: float, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(kept, held) index tensors: a seeded random round(fraction * n) items held out, at least one of
+    each side when n >= 2. Both are sorted so the kept split keeps its original order."""
+    held_n = min(max(round(fraction * n), 1), n - 1) if n >= 2 else 0
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return perm[held_n:].sort().values, perm[:held_n].sort().values
+
+
+def stratified_indices(labels: torch.Tensor, fraction: float, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Like `split_indices`, but holds out `fraction` of every class (so class balance is kept)."""
+    gen = torch.Generator().manual_seed(seed)
+    kept, held = [], []
+    for c in labels.unique().tolist():
+        members = (labels == c).nonzero().flatten()
+        members = members[torch.randperm(len(members), generator=gen)]
+        k = round(fraction * len(members))
+        held.append(members[:k])
+        kept.append(members[k:])
+    return torch.cat(kept).sort().values, torch.cat(held).sort().values
+
+
+def carve_test(split: Split, fraction: float = 0.1, *, seed: int = 0) -> tuple[Split, Split]:
+    """(train, test) from one pool of items; used where a source ships no test split of its own."""
+    kept, held = split_indices(len(split), fraction, seed=seed)
+    return split.subset(kept), split.subset(held)

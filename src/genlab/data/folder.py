@@ -1,0 +1,139 @@
+"""A folder of image files as a Dataset (the `folder:PATH` spec).
+
+Rules:
+- every file below PATH (recursively) whose extension is .png, .jpg, .jpeg, .webp, .bmp or .gif is an
+  image; other files are skipped with one warning line on stderr saying how many;
+- images must share one size, unless an image size is given: then each is centre-cropped to a square
+  and resized (bilinear, antialiased) to image_size x image_size;
+- grayscale (1 channel) when every image is grayscale, else RGB (3 channels);
+- labels follow the ImageFolder convention: when every image lies inside one of at least two direct
+  subfolders, the subfolder names (sorted) are the classes; otherwise the data is unlabelled;
+- a deterministic 10% of the images (seed 0) is the test split.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab.data.cache import cache_key, cached
+from genlab.data.dataset import Dataset, Split, carve_test
+from genlab.errors import UsageError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+GRAY_MODES = ("1", "L", "LA")
+
+
+def scan(root: Path) -> tuple[list[Path], int]:
+    """(image files sorted by path, number of other files skipped), recursively below root."""
+    images, skipped = [], 0
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            if p.suffix.lower() in IMAGE_EXTENSIONS:
+                images.append(p)
+            else:
+                skipped += 1
+    return images, skipped
+
+
+def class_labels(root: Path, files: list[Path]) -> tuple[tuple[str, ...], torch.Tensor] | None:
+    """(class names, (N,) int64 labels) when the files follow root/CLASS/..., else None."""
+    parts = [f.relative_to(root).parts for f in files]
+    if any(len(p) < 2 for p in parts):
+        return None  # an image directly in root: not the one-subfolder-per-class layout
+    classes = tuple(sorted({p[0] for p in parts}))
+    if len(classes) < 2:
+        return None
+    index = {name: i for i, name in enumerate(classes)}
+    return classes, torch.tensor([index[p[0]] for p in parts], dtype=torch.int64)
+
+
+def _open(path: Path, *, decode: bool = True):
+    """A PIL image (pixels loaded unless decode=False); an unreadable file is a UsageError naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    image = None
+    try:
+        image = Image.open(path)
+        if decode:
+            image.load()
+        return image
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        if image is not None:
+            image.close()
+        raise UsageError(f"{path}: not a readable image ({exc})") from None
+
+
+def _is_gray(image) -> bool:
+    """True for grayscale modes, and for palette images (GIF) whose palette holds only grays."""
+    if image.mode in GRAY_MODES:
+        return True
+    if image.mode != "P":
+        return False
+    palette = image.getpalette() or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
+
+
+def _square_resize(image, size: int):
+    """Centre-crop the largest square, then resize to size x size (bilinear; PIL antialiases when shrinking)."""
+    from PIL import Image
+
+    w, h = image.size
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    return image.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def decode_images(files: list[Path], *, image_size: int | None) -> torch.Tensor:
+    """(N, C, H, W) uint8 from image files; C = 1 when all are grayscale, else 3."""
+    headers = {}
+    for f in files:  # headers only: modes and sizes, before any pixel is decoded
+        with _open(f, decode=False) as im:
+            headers[f] = (_is_gray(im), im.size)
+    gray = all(is_gray for is_gray, _ in headers.values())
+    if image_size is None:
+        sizes = {size for _, size in headers.values()}
+        if len(sizes) > 1:
+            (w1, h1), (w2, h2) = sorted(sizes)[:2]
+            raise UsageError(f"images differ in size ({w1}x{h1}, {w2}x{h2}, ...); pass an image size "
+                             f"(--image-size N) to resize them all to N x N")
+    arrays = []
+    for f in files:
+        with _open(f) as image:
+            image = image.convert("L" if gray else "RGB")
+        if image_size is not None:
+            image = _square_resize(image, image_size)
+        arrays.append(np.asarray(image))
+    stacked = np.stack(arrays)  # (N, H, W) or (N, H, W, 3)
+    x = stacked[:, None] if gray else stacked.transpose(0, 3, 1, 2)
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def load_folder_spec(path: str, *, image_size: int | None = None) -> Dataset:
+    """The `folder:PATH` form (rules in the module docstring)."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise UsageError(f"folder:{path}: no such folder")
+    files, skipped = scan(root)
+    if skipped:
+        print(f"genlab: warning: skipped {skipped} non-image file(s) in {root} "
+              f"(images: {', '.join(IMAGE_EXTENSIONS)})", file=sys.stderr)
+    if not files:
+        raise UsageError(f"folder:{path}: no images found (looked recursively for {', '.join(IMAGE_EXTENSIONS)})")
+    name = f"folder:{path}"
+    return cached(cache_key(name, files, image_size=image_size), lambda: _build(root, files, name, image_size))
+
+
+def _build(root: Path, files: list[Path], name: str, image_size: int | None) -> Dataset:
+    try:
+        images = decode_images(files, image_size=image_size)
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc}") from None
+    layout = class_labels(root, files)
+    classes, labels = layout if layout else (None, None)
+    train, test = carve_test(Split(images, labels), 0.1, seed=0)
+    return Dataset(name=name, train=train, test=test, classes=classes, kind="image",
+                   source_note=f"{len(files)} image files in {root}")
