@@ -6,7 +6,7 @@ FMNIST := /usr/share/datasets/fashion-mnist
 OUT    ?= lecture-out
 PYTEST_ARGS ?=
 
-.PHONY: test lecture setup data lint bench clean
+.PHONY: test test-browser browser lecture lecture-quick setup data lint bench clean
 
 setup: $(STAMP) data
 
@@ -30,6 +30,21 @@ test: setup
 
 lecture: setup
 	$(VENV)/bin/genlab lecture --out $(OUT)
+
+lecture-quick: setup
+	$(VENV)/bin/genlab lecture --quick --out $(OUT)-quick
+
+# Debian's Chromium for the browser test (Playwright drives the system executable; it downloads nothing).
+browser:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null); \
+	fi
+
+# The quick lecture page in real headless Chromium (a few minutes: it runs the quick lecture first).
+test-browser: setup browser
+	GENLAB_LECTURE_DIR=$(OUT)-quick $(PY) -m pytest -m browser tests/report/test_lecture_browser.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

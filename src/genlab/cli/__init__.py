@@ -2,6 +2,7 @@
 `add_parser(subparsers)` (declares its options, each with help text) and `run(args) -> int`."""
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -19,7 +20,8 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (faster start-up) just the sub-command `only` when argv names one."""
     import importlib
 
     parser = ArgumentParser(
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"genlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"genlab.cli.{name}")
         except ModuleNotFoundError as exc:
@@ -41,8 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 
+def _named_command(argv: list[str]) -> str | None:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -54,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"genlab: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `genlab datasets | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("genlab: interrupted", file=sys.stderr)
         return 130

@@ -158,14 +158,14 @@ class _Loop:
         idx = self._perm[index * bs:(index + 1) * bs]
         if self.dist.enabled:  # this rank's share of the global batch
             idx = idx.tensor_split(self.dist.world_size)[self.dist.rank]
-        x = gdata.to_float(self.images[idx])
-        y = self.labels[idx] if self.labels is not None else None
+        x = gdata.to_float(self.images.index_select(0, idx))  # index_select: ~7x faster than [idx] here
+        y = self.labels.index_select(0, idx) if self.labels is not None else None
         return epoch, x, y
 
     def run(self, start: int) -> TrainResult:
         bar = Progress(total=self.total, initial=start, desc=f"train {self.config.family}",
                        enabled=self.progress_enabled)
-        step = start
+        step = last_epoch_work = start
         try:
             while step < self.total:
                 epoch, x, y = self._batch(step)
@@ -175,11 +175,14 @@ class _Loop:
                     metrics = self.task.train_step(x, y, step)
                 step += 1
                 self._accumulate(metrics, len(x))
-                epoch_done = step % self.steps_per_epoch == 0
-                if step % self.config.train.log_every == 0 or epoch_done or step == self.total:
+                # Tiny datasets have many short epochs: evaluate/checkpoint at most every checkpoint_every steps.
+                due = step - last_epoch_work >= min(self.config.train.checkpoint_every, self.steps_per_epoch)
+                epoch_work = (step % self.steps_per_epoch == 0 and due) or step == self.total
+                if step % self.config.train.log_every == 0 or epoch_work:
                     bar.update(0, self._flush(step, epoch))
-                if epoch_done or step == self.total:
+                if epoch_work:
                     self._end_epoch(step, epoch, final=step == self.total)
+                    last_epoch_work = step
                 elif step % self.config.train.checkpoint_every == 0:
                     self._save(step)
                 bar.update(1)
