@@ -136,6 +136,9 @@ class _Loop:
         if n == 0:
             raise UsageError(f"--data {config.data.spec}: the train split is empty")
         self.steps_per_epoch = math.ceil(n / tc.batch_size)
+        # Tiny datasets have many short epochs: evaluate and checkpoint every k-th epoch end so that this
+        # happens about every checkpoint_every steps (k = 1 for real datasets).
+        self.epochs_per_eval = max(1, tc.checkpoint_every // self.steps_per_epoch)
         self.total = tc.epochs * self.steps_per_epoch
         if tc.max_steps is not None:
             self.total = min(self.total, tc.max_steps) if tc.epochs else tc.max_steps
@@ -165,7 +168,7 @@ class _Loop:
     def run(self, start: int) -> TrainResult:
         bar = Progress(total=self.total, initial=start, desc=f"train {self.config.family}",
                        enabled=self.progress_enabled)
-        step = last_epoch_work = start
+        step = start
         try:
             while step < self.total:
                 epoch, x, y = self._batch(step)
@@ -175,14 +178,12 @@ class _Loop:
                     metrics = self.task.train_step(x, y, step)
                 step += 1
                 self._accumulate(metrics, len(x))
-                # Tiny datasets have many short epochs: evaluate/checkpoint at most every checkpoint_every steps.
-                due = step - last_epoch_work >= min(self.config.train.checkpoint_every, self.steps_per_epoch)
-                epoch_work = (step % self.steps_per_epoch == 0 and due) or step == self.total
+                epoch_work = (step % self.steps_per_epoch == 0 and (step // self.steps_per_epoch)
+                              % self.epochs_per_eval == 0) or step == self.total
                 if step % self.config.train.log_every == 0 or epoch_work:
                     bar.update(0, self._flush(step, epoch))
                 if epoch_work:
                     self._end_epoch(step, epoch, final=step == self.total)
-                    last_epoch_work = step
                 elif step % self.config.train.checkpoint_every == 0:
                     self._save(step)
                 bar.update(1)
