@@ -21,8 +21,12 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("genlab.report", "template
 
 
 def data_uri(path: Path) -> str:
-    kind = {".png": "image/png", ".jpg": "image/jpeg", ".svg": "image/svg+xml"}.get(path.suffix, "image/png")
-    return f"data:{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    kind = {".png": "image/png", ".jpg": "image/jpeg", ".svg": "image/svg+xml"}.get(Path(path).suffix, "image/png")
+    return data_uri_bytes(Path(path).read_bytes(), kind)
+
+
+def data_uri_bytes(blob: bytes, kind: str) -> str:
+    return f"data:{kind};base64," + base64.b64encode(blob).decode("ascii")
 
 
 def _last_rows(rows: list[dict], split: str) -> dict:

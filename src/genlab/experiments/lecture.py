@@ -1,0 +1,342 @@
+"""The lecture's experiments in its order, each a small function of a `Context` returning an `Outcome`.
+
+Budgets: `quick` checks the pipeline in a few minutes; `default` gives recognisable results within about
+an hour on 2 CPU cores. Every training run resumes (a re-run after a kill continues, a finished run is
+reused), so `genlab lecture` can be stopped and started at will.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pathlib import Path
+
+import torch
+
+from genlab import data as gdata
+from genlab.config import DataConfig, RunConfig, TrainConfig
+from genlab.experiments import autoencoders as aex
+from genlab.experiments.runner import Context, Experiment, MissingData, Outcome
+
+
+def _budget(ctx: Context, quick: int, default: int) -> int:
+    return quick if ctx.profile == "quick" else default
+
+
+def _available(name: str) -> bool:
+    return any(entry["name"] == name and entry["available"] for entry in gdata.catalog())
+
+
+def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, batch_size: int = 64,
+                 image_size: int | None = None, lr: float | None = None, **model):
+    """Train (or resume, or reuse) a run under DIR/runs/KEY and load it."""
+    from genlab.train import families, loop
+    from genlab.train.device import resolve_device
+    from genlab.train.runfolder import load_run
+
+    module = families.family_module(family)
+    train = TrainConfig(epochs=0, max_steps=steps, batch_size=batch_size, seed=ctx.seed, device=ctx.device,
+                        lr=lr if lr is not None else getattr(module, "DEFAULT_LR", 1e-3),
+                        checkpoint_every=max(50, steps // 10), log_every=max(5, steps // 100))
+    config = RunConfig(family=family, data=DataConfig(spec=spec, image_size=image_size),
+                       model=module.Config(**model), train=train)
+    run_dir = ctx.out / "runs" / key
+    loop.train(config, run_dir, resume=True, progress=False)
+    return load_run(run_dir, device=resolve_device(ctx.device))
+
+
+def faces_spec() -> str:
+    if _available("celeba"):
+        return "celeba"
+    if _available("lfw-faces"):
+        return "lfw-faces"
+    raise MissingData("no face dataset: put CelebA in the data dir (see `genlab datasets`) or install "
+                      "scikit-image for lfw-faces")
+
+
+def _faces_ae(ctx: Context):
+    spec = faces_spec()
+    steps = _budget(ctx, 60, 3000 if spec == "lfw-faces" else 4000)
+    return spec, train_cached(ctx, "ae-faces", "ae", spec, steps=steps, image_size=32, arch="conv",
+                              latent_dim=200, batch_size=32 if spec == "lfw-faces" else 64)
+
+
+def _faces_vae(ctx: Context):
+    spec = faces_spec()
+    steps = _budget(ctx, 60, 3000 if spec == "lfw-faces" else 4000)
+    return spec, train_cached(ctx, "vae-faces", "vae", spec, steps=steps, image_size=32, arch="conv",
+                              latent_dim=200, batch_size=32 if spec == "lfw-faces" else 64)
+
+
+def _fig(ctx: Context, key: str, name: str) -> Path:
+    return ctx.folder(key) / name
+
+
+def ae_recon(ctx: Context) -> Outcome:
+    spec, run = _faces_ae(ctx)
+    path = _fig(ctx, "ae-recon", "ae_reconstruction.png")
+    numbers = aex.ae_reconstruction(run, path)
+    return Outcome([ctx.rel(path)], {"test mse per pixel": numbers["mse"]}, data=f"{spec} (32x32)")
+
+
+def ae_noisy(ctx: Context) -> Outcome:
+    spec, run = _faces_ae(ctx)
+    path = _fig(ctx, "ae-noisy-latent", "ae_latent_noise.png")
+    numbers = aex.ae_latent_noise(run, path)
+    shown = {f"mse, sigma={s}": v for s, v in numbers["mse_by_sigma"].items()}
+    return Outcome([ctx.rel(path)], {**shown, "std of the codes": numbers["code_std"]}, data=f"{spec} (32x32)")
+
+
+def ae_noise_only(ctx: Context) -> Outcome:
+    spec, run = _faces_ae(ctx)
+    path = _fig(ctx, "ae-noise-only", "ae_noise_decode.png")
+    numbers = aex.ae_noise_decode(run, path)
+    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32)",
+                   note="The codes of the test images are not N(0, I), so decoding N(0, I) lands off the data.")
+
+
+def vae_sample_recon(ctx: Context) -> Outcome:
+    spec, run = _faces_vae(ctx)
+    path = _fig(ctx, "vae-recon", "vae_reconstruction.png")
+    numbers = aex.vae_reconstruction(run, path)
+    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32), 200-D latent")
+
+
+def vae_generate(ctx: Context) -> Outcome:
+    spec, run = _faces_vae(ctx)
+    figures, numbers = [], {}
+    path = _fig(ctx, "vae-generation", "vae_generation_faces.png")
+    aex.vae_generation(run, path)
+    figures.append(ctx.rel(path))
+    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+                      latent_dim=200, hidden=(400,))
+    path = _fig(ctx, "vae-generation", "vae_generation_fashion_mnist.png")
+    aex.vae_generation(fm, path)
+    figures.append(ctx.rel(path))
+    numbers.update({f"fashion-mnist test {k}": v for k, v in _last_test(fm.run_dir).items()})
+    return Outcome(figures, numbers, data=f"{spec} (32x32) and fashion-mnist, 200-D latent")
+
+
+def _last_test(run_dir: Path) -> dict:
+    from genlab import io
+
+    rows = [r for r in io.read_jsonl(Path(run_dir) / "metrics.jsonl") if r.get("split") == "test"]
+    return {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("split", "step", "epoch")}
+
+
+def digits_spec() -> str:
+    return "mnist" if _available("mnist") else "mnist-5k"
+
+
+def _digits_vae_2d(ctx: Context):
+    spec = digits_spec()
+    return spec, train_cached(ctx, "vae-digits-2d", "vae", spec, steps=_budget(ctx, 100, 6000), batch_size=128,
+                              latent_dim=2, hidden=(512, 256))
+
+
+def manifold(ctx: Context) -> Outcome:
+    from genlab.report.explorer import explorer_html
+
+    spec, run = _digits_vae_2d(ctx)
+    lin = _fig(ctx, "vae-manifold", "manifold_linear.png")
+    icdf = _fig(ctx, "vae-manifold", "manifold_inverse_cdf.png")
+    aex.latent_manifold(run, lin)
+    aex.latent_manifold_icdf(run, icdf)
+    extent, grid = 3.0, 24
+    z1 = torch.linspace(-extent, extent, grid + 1)[:-1] + extent / grid
+    zz = torch.stack(torch.meshgrid(-z1, z1, indexing="ij"), -1).reshape(-1, 2)[:, [1, 0]]  # rows: z2 high->low
+    with torch.no_grad():
+        tiles = run.task.decode_mean(zz.to(run.task.device)).cpu()
+    tiles = tiles.view(grid, grid, *tiles.shape[1:])
+    x, labels = aex.test_images(run, 1000)
+    means, _ = aex.encoded(run, x, seed=0)
+    html = explorer_html(tiles, extent=extent, points=means.cpu(), labels=labels)
+    return Outcome([ctx.rel(lin), ctx.rel(icdf)], {"test " + k: v for k, v in _last_test(run.run_dir).items()},
+                   data=f"{spec}, 2-D latent", html=html,
+                   note="Interactive: move the pointer over the latent plane (dots: encoded test means, "
+                        "coloured by class) to see the decoded image.")
+
+
+def latent_distribution(ctx: Context) -> Outcome:
+    spec, run = _digits_vae_2d(ctx)
+    figures, numbers = [], {}
+    for name, fn in (("latent_scatter.png", aex.latent_scatter), ("latent_histograms.png", aex.latent_histograms)):
+        path = _fig(ctx, "vae-latent", name)
+        fn(run, path)
+        figures.append(ctx.rel(path))
+    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+                      latent_dim=200, hidden=(400,))
+    path = _fig(ctx, "vae-latent", "kl_per_dim_fashion_mnist.png")
+    kl = aex.kl_per_dim(fm, path)
+    figures.append(ctx.rel(path))
+    numbers.update({"active units of 200 (fashion-mnist)": kl["active_units"], "total KL (nats)": kl["kl_total"]})
+    return Outcome(figures, numbers, data=f"{spec} (2-D latent); fashion-mnist (200-D latent) for KL per dim")
+
+
+def elbo_recap(ctx: Context) -> Outcome:
+    from genlab.experiments.elbo_check import elbo_identity
+
+    path = _fig(ctx, "vae-recap", "elbo_identity.png")
+    return Outcome([ctx.rel(path)], elbo_identity(path), data="a linear-Gaussian model (exact answers)")
+
+
+def dann_moons(ctx: Context) -> Outcome:
+    from genlab.experiments import dann
+
+    folder = ctx.folder("dann-two-moons")
+    setup = dann.SETUPS["two-moons"]
+    if ctx.profile == "quick":
+        setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, max_steps=300))
+    res = dann.compare("two-moons", seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
+    return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
+                   data="two-moons -> two moons rotated 35 degrees (150 points per domain)")
+
+
+def dann_digits(ctx: Context) -> Outcome:
+    from genlab.experiments import dann
+
+    folder = ctx.folder("dann-digits")
+    task = "mnist" if _available("mnist") else "mnist-5k"
+    setup = dann.SETUPS[task]
+    if ctx.profile == "quick":  # a pipeline check: a few dozen steps per mode
+        setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, epochs=0, max_steps=40))
+    elif task == "mnist-5k":  # the default budget: 3 seeds x 3 modes must fit in about 6 minutes
+        setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, epochs=3))
+    res = dann.compare(task, seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
+    return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
+                   data=f"{res['source']} -> {res['target']}",
+                   note="For orientation: Ganin et al. (2016) report 0.7666 target accuracy for DANN on MNIST -> "
+                        "MNIST-M (real MNIST-M, larger nets and budget).")
+
+
+def _dann_numbers(res: dict) -> dict:
+    out = {}
+    for mode, metrics in res["modes"].items():
+        for key, cell in metrics.items():
+            out[f"{mode}: {key}"] = f"{cell['mean']:.3f} ± {cell['std']:.3f} (n={len(cell['values'])})"
+    return out
+
+
+def gan_1d(ctx: Context) -> Outcome:
+    from genlab.experiments import gan as gex
+
+    folder = ctx.folder("gan-1d")
+    steps = (1, 50, 150) if ctx.profile == "quick" else (1, 150, 500, 2000)
+    stages = gex.stages_experiment(folder, steps=steps, seed=ctx.seed)
+    optimum = gex.optimum_experiment(folder, steps=_budget(ctx, 200, 1500), seed=ctx.seed)
+    numbers = {f"step {s['step']}: max |D - D*|": s["max_abs_d_minus_d_star"] for s in stages["stages"]}
+    numbers.update({"fixed affine G: max |D - D*| after training D": optimum["max_abs_error"],
+                    "V(D*, G) by integration": optimum["value_at_d_star"],
+                    "-log 4 + 2 JSD": optimum["minus_log4_plus_2jsd"]})
+    figs = [p for p in ("gan_1d_stages.png", "gan_optimum.png") if (folder / p).exists()]
+    return Outcome([ctx.rel(folder / p) for p in figs], numbers, data="gauss-1d: p_data = N(4, 0.5^2)")
+
+
+def dcgan(ctx: Context) -> Outcome:
+    from genlab.experiments import gan as gex
+
+    run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=_budget(ctx, 30, 2500),
+                       batch_size=64, image_size=32, ngf=_budget(ctx, 16, 64), ndf=_budget(ctx, 16, 64))
+    folder = ctx.folder("dcgan")
+    samples = sorted((run.run_dir / "samples").glob("*.png"))
+    keep = [samples[i] for i in sorted({0, len(samples) // 2, len(samples) - 1})] if samples else []
+    final = folder / "dcgan_samples.png"
+    gdata.save_grid(run.task.sample(64, generator=torch.Generator(device=run.task.device).manual_seed(0)).cpu(),
+                    final)
+    game = folder / "dcgan_game.png"
+    gex.plot_game(run.run_dir / "metrics.jsonl", game)
+    copies = []
+    for p in keep:  # the per-epoch grids, copied next to the page's other figures
+        dst = folder / f"over_training_{p.name}"
+        dst.write_bytes(p.read_bytes())
+        copies.append(ctx.rel(dst))
+    return Outcome([ctx.rel(final), *copies, ctx.rel(game)],
+                   {"test " + k: v for k, v in _last_test(run.run_dir).items()}, data="fashion-mnist (32x32)")
+
+
+def considerations(ctx: Context) -> Outcome:
+    from genlab.experiments import gan as gex
+
+    folder = ctx.folder("gan-considerations")
+    sat = gex.saturation_experiment(folder, steps=_budget(ctx, 100, 600), seed=ctx.seed)
+    numbers = {}
+    for loss, cell in sat.items():
+        for key, value in cell.items():
+            numbers[f"{loss}: {key}"] = value
+    equilibrium = ctx.out / "experiments" / "gan-1d" / "gan_1d_equilibrium.png"
+    figs = [ctx.rel(p) for p in sorted(folder.glob("*.png"))]
+    if equilibrium.exists():
+        figs.append(ctx.rel(equilibrium))
+    return Outcome(figs, numbers, data="gauss-1d",
+                   note="Saturation: D given a head start (5 D-steps per G-step); the min-max generator "
+                        "loss gives vanishing gradients while D(G(z)) is near 0, the non-saturating one does not.")
+
+
+def _cmd(*parts: str) -> str:
+    return "\n".join(parts)
+
+
+EXPERIMENTS = [
+    Experiment("vae-recap", "VAE recap: the ELBO identity, checked exactly",
+               "L(x) = log p(x) - KL(q(z|x) || p(z|x)): the ELBO equals log p(x) when q is the true posterior, "
+               "and the importance-weighted bound tightens towards log p(x) as K grows.",
+               "python -c 'from genlab.experiments.elbo_check import elbo_identity; print(elbo_identity(\"elbo.png\"))'",
+               elbo_recap, {"quick": 0.1, "default": 0.2}),
+    Experiment("ae-recon", "Standard AE: reconstruction (faces)",
+               "A deterministic autoencoder reconstructs faces through a low-dimensional code.",
+               _cmd("genlab train ae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
+                    "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/ae-faces",
+                    "genlab plot runs/ae-faces recon"), ae_recon, {"quick": 0.5, "default": 3.0}),
+    Experiment("ae-noisy-latent", "Standard AE with noise added to the code",
+               "Adding noise to an AE's code before decoding degrades the reconstruction: nothing trained the "
+               "decoder to handle codes near, but not at, the encoded points.",
+               "genlab plot runs/ae-faces latent-noise", ae_noisy, {"quick": 0.1, "default": 0.1}),
+    Experiment("ae-noise-only", "Standard AE decoding pure noise",
+               "Decoding N(0, I) noise with a plain AE gives no faces: its code space is not a generative model.",
+               "genlab plot runs/ae-faces noise-decode", ae_noise_only, {"quick": 0.1, "default": 0.1}),
+    Experiment("vae-recon", "VAE: reconstruction from a posterior sample",
+               "A VAE reconstructs from a sample z ~ q(z|x) = N(mu(x), sigma(x)^2 I) via z = mu + sigma * eps.",
+               _cmd("genlab train vae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
+                    "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/vae-faces",
+                    "genlab plot runs/vae-faces recon"), vae_sample_recon, {"quick": 0.5, "default": 3.0}),
+    Experiment("vae-generation", "VAE: generation from N(0, I), 200-D latent",
+               "Because training pulls q(z|x) towards the prior, decoding z ~ N(0, I) gives plausible images.",
+               _cmd("genlab train vae --data fashion-mnist --latent-dim 200 --epochs 0 --max-steps 4000 "
+                    "--out runs/vae-fashion", "genlab sample runs/vae-fashion --n 64 --out samples.png"),
+               vae_generate, {"quick": 0.5, "default": 3.0}),
+    Experiment("vae-manifold", "VAE: the 2-D latent manifold of digits",
+               "Decoding a linearly spaced grid of a 2-D latent shows clusters of similar digits that morph into "
+               "each other, with some non-digits in between.",
+               _cmd("genlab train vae --data mnist-5k --latent-dim 2 --hidden 512 256 --epochs 0 --max-steps 6000 "
+                    "--out runs/vae-2d", "genlab plot runs/vae-2d manifold"), manifold,
+               {"quick": 0.5, "default": 5.0}),
+    Experiment("vae-latent", "VAE: the latent distribution",
+               "Encoded means cluster by class and roughly fill the prior N(0, I); KL per dimension shows how "
+               "many latent units the model actually uses.",
+               "genlab plot runs/vae-2d latent\ngenlab plot runs/vae-fashion kl-per-dim", latent_distribution,
+               {"quick": 0.2, "default": 0.5}),
+    Experiment("dann-two-moons", "Adversarial loss: domain-adversarial training on two moons",
+               "Increasing the loss of a domain classifier (gradient reversal) makes features domain-invariant, "
+               "so a classifier trained on the source transfers to a shifted target.",
+               "python -m genlab.experiments.dann --task two-moons --seeds 3", dann_moons,
+               {"quick": 0.3, "default": 1.0}),
+    Experiment("dann-digits", "Adversarial loss: digits to digits on photos",
+               "The same on images: MNIST digits to digits blended with photo patches (MNIST-M construction).",
+               "python -m genlab.experiments.dann --task mnist-5k --seeds 3", dann_digits,
+               {"quick": 0.5, "default": 6.0}),
+    Experiment("gan-1d", "GAN: the simple 1-D example, D vs the optimal D*",
+               "For a fixed G the optimal discriminator is D* = p_data / (p_data + p_g) and the game's value is "
+               "-log 4 + 2 JSD(p_data || p_g); training moves p_g towards p_data and D towards 1/2.",
+               "genlab train gan-1d --data gauss-1d --epochs 0 --max-steps 2000 --out runs/gan-1d\n"
+               "genlab plot runs/gan-1d stages", gan_1d, {"quick": 0.5, "default": 3.0}),
+    Experiment("dcgan", "GAN: DCGAN samples on Fashion-MNIST",
+               "A convolutional generator learns to turn noise into clothing images; fixed noise shows the "
+               "samples improving over training.",
+               "genlab train gan --data fashion-mnist --image-size 32 --epochs 0 --max-steps 2500 --out runs/dcgan\n"
+               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.5, "default": 20.0}),
+    Experiment("gan-considerations", "GAN considerations: D wins, saturation, equilibrium",
+               "D usually wins and saturates first; with the min-max loss G's gradient vanishes when D is "
+               "confident, the non-saturating loss keeps G learning; at equilibrium D outputs 1/2 for both.",
+               "python -c 'from genlab.experiments.gan import saturation_experiment as s; print(s(\".\"))'",
+               considerations, {"quick": 0.3, "default": 1.5}),
+]

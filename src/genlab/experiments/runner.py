@@ -1,0 +1,114 @@
+"""Runs a list of experiments resumably: each one's result is a JSON file; re-running skips finished ones.
+
+A missing optional dataset skips its experiment with a visible note; any other failure marks it failed
+with its one-line reason, and the rest still run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from genlab import io
+from genlab.errors import UsageError
+
+
+@dataclass
+class Outcome:
+    """What an experiment hands to the report."""
+
+    figures: list[str] = field(default_factory=list)   # paths relative to the output folder
+    numbers: dict = field(default_factory=dict)        # name -> value, shown in a table
+    data: str = ""                                     # which dataset it used
+    note: str = ""                                     # anything a reader should know
+    html: str = ""                                     # optional extra HTML (the latent explorer)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    key: str                        # folder name, stable across runs
+    title: str
+    claim: str                      # one or two sentences: what the slide claims
+    command: str                    # the command that reproduces it alone
+    run: Callable[["Context"], Outcome]
+    minutes: dict = field(default_factory=lambda: {"quick": 0.5, "default": 3.0})  # estimated time
+
+
+@dataclass
+class Context:
+    out: Path
+    profile: str                    # "quick" or "default"
+    device: str
+    seed: int = 0
+
+    def folder(self, key: str) -> Path:
+        path = self.out / "experiments" / key
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def rel(self, path: Path) -> str:
+        return str(Path(path).resolve().relative_to(self.out.resolve()))
+
+
+@dataclass
+class Result:
+    key: str
+    status: str                     # done, skipped, failed
+    seconds: float
+    outcome: dict
+    reason: str = ""
+
+
+def _result_path(ctx: Context, key: str) -> Path:
+    return ctx.out / "experiments" / key / "result.json"
+
+
+def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
+            announce: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)) -> list[Result]:
+    results = []
+    remaining = sum(e.minutes[ctx.profile] for e in experiments)
+    t_start = time.perf_counter()
+    for i, exp in enumerate(experiments, 1):
+        path = _result_path(ctx, exp.key)
+        if path.exists():
+            results.append(Result(**json.loads(path.read_text())))
+            remaining -= exp.minutes[ctx.profile]
+            announce(f"[{i}/{len(experiments)}] {exp.title}: already done, skipped")
+            continue
+        elapsed = (time.perf_counter() - t_start) / 60
+        announce(f"[{i}/{len(experiments)}] {exp.title} (about {exp.minutes[ctx.profile]:.1f} min; "
+                 f"overall ETA {remaining:.0f} min; {elapsed:.1f} min so far)")
+        result = _run_one(exp, ctx, debug=debug)
+        remaining -= exp.minutes[ctx.profile]
+        if result.status != "failed":  # failed ones are retried on the next run
+            io.write_json(path, asdict(result))
+        else:
+            io.write_json(path.with_name("failed.json"), asdict(result))
+        announce(f"    {result.status} in {result.seconds:.0f} s{': ' + result.reason if result.reason else ''}")
+        results.append(result)
+    return results
+
+
+def _run_one(exp: Experiment, ctx: Context, *, debug: bool) -> Result:
+    t0 = time.perf_counter()
+    try:
+        outcome = exp.run(ctx)
+        return Result(exp.key, "done", time.perf_counter() - t0, asdict(outcome))
+    except MissingData as exc:
+        return Result(exp.key, "skipped", time.perf_counter() - t0, {}, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one failed experiment must not stop the lecture
+        if debug:
+            traceback.print_exc()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if not isinstance(exc, UsageError):
+            reason = f"{type(exc).__name__}: {reason}"
+        return Result(exp.key, "failed", time.perf_counter() - t0, {}, reason)
+
+
+class MissingData(UsageError):
+    """An optional dataset is absent: the experiment is skipped with this note."""

@@ -1,0 +1,84 @@
+"""The quick lecture page in a real headless Chromium: loads cleanly, every image loads, every section is
+there, and the latent explorer reacts to the pointer.
+
+Needs Debian's chromium (`make test-browser` installs it and builds the page; CI runs it). The page comes
+from $GENLAB_LECTURE_DIR, else a quick lecture is run into a temporary folder first.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lecture_dir(tmp_path_factory):
+    given = os.environ.get("GENLAB_LECTURE_DIR")
+    out = Path(given) if given else tmp_path_factory.mktemp("lecture")
+    if not (out / "index.html").exists():
+        proc = subprocess.run([sys.executable, "-m", "genlab", "lecture", "--quick", "--out", str(out)],
+                              capture_output=True, text=True, timeout=1800)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(lecture_dir):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test-browser`, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        pg = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.goto((lecture_dir / "index.html").resolve().as_uri())
+        pg.wait_for_load_state("load")
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def test_page_loads_without_console_errors(page):
+    assert page.errors == []
+
+
+def test_every_section_is_present_and_finished(page):
+    from genlab.experiments.lecture import EXPERIMENTS
+
+    for exp in EXPERIMENTS:
+        section = page.locator(f"section#{exp.key}")
+        assert section.count() == 1, exp.key
+        assert section.get_attribute("data-status") in ("done", "skipped"), (exp.key, section.inner_text()[:400])
+
+
+def test_every_image_loads(page):
+    images = page.locator("img")
+    assert images.count() > 10
+    broken = page.evaluate("() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
+                           ".map(i => i.alt)")
+    assert broken == []
+
+
+def test_moving_over_the_explorer_changes_the_decoded_image(page, lecture_dir):
+    plane = page.locator("#latent-explorer canvas.plane")
+    plane.scroll_into_view_if_needed()
+    box = plane.bounding_box()
+    decoded = "() => document.querySelector('#latent-explorer canvas.decoded').toDataURL()"
+    page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.1)
+    first, cell1 = page.evaluate(decoded), page.locator("#latent-explorer").get_attribute("data-cell")
+    page.mouse.move(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.85)
+    second, cell2 = page.evaluate(decoded), page.locator("#latent-explorer").get_attribute("data-cell")
+    assert cell1 != cell2
+    assert first != second
+    page.screenshot(path=str(lecture_dir / "screenshot.png"), full_page=False)
