@@ -22,12 +22,16 @@ def add_parser(subparsers) -> None:
     p.add_argument("--k", type=int, default=1000, metavar="K",
                    help="importance samples per image for --nll (default: 1000; the literature uses 5000)")
     p.add_argument("--fid", action="store_true",
-                   help="sample-quality metrics (FD, KID, precision/recall) on the dataset's feature net")
+                   help="sample-quality metrics (fid, kid, precision/recall, inception_score) on the dataset's "
+                        "feature net, against half the test split, with the real-vs-real floor_* numbers")
     p.add_argument("--featurenet", type=Path, default=None, metavar="DIR",
-                   help="feature net to use for --fid (default: the one in the cache for this dataset)")
-    p.add_argument("--n", type=int, default=10000, metavar="N", help="samples to draw for --fid (default: 10000)")
+                   help="feature net to use for --fid (default: the one `genlab featurenet train` put in the "
+                        "cache for this dataset)")
+    p.add_argument("--n", type=int, default=None, metavar="N",
+                   help="samples to draw for --fid (default: half the test split, the size the floor uses)")
     p.add_argument("--inception-weights", type=Path, default=None, metavar="PATH",
-                   help="also compute standard Inception FID from a local pt_inception weights file")
+                   help="also compute standard Inception FID (inception_fid) from a local copy of pytorch-fid's "
+                        "pt_inception-2015-12-05 weights; genlab never downloads them")
     p.add_argument("--seed", type=int, default=0, help="seed for the Monte Carlo estimates (default: 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                    help="where to run the model (default: auto)")
@@ -39,7 +43,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--limit {args.limit}: must be at least 1")
     if args.k < 1:
         raise UsageError(f"--k {args.k}: must be at least 1")
-    if args.n < 2:
+    if args.n is not None and args.n < 2:
         raise UsageError(f"--n {args.n}: must be at least 2")
 
 
@@ -83,5 +87,8 @@ def _print(result: dict, *, as_json: bool) -> None:
         return
     width = max(len(k) for k in result)
     for key, value in result.items():
-        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float):
+            shown = f"{value:.6g}"
+        else:  # nested records (the feature net used) as JSON, not as a Python repr
+            shown = json.dumps(value, sort_keys=True) if isinstance(value, dict) else str(value)
         print(f"{key:<{width}}  {shown}")

@@ -17,6 +17,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="FILE.png",
                    help="where to write it (default: DIR/figures/KIND.png)")
     p.add_argument("--seed", type=int, default=0, help="seed for any noise the figure draws (default: 0)")
+    p.add_argument("--latent-noise", type=float, nargs="+", default=None, metavar="SIGMA",
+                   help="latent-noise (AE) only: the noise levels added to the code, side by side "
+                        "(default: 0 0.5 1 2)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                    help="where to run the model (default: auto)")
     p.set_defaults(run=run)
@@ -43,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"plot kind {args.kind!r} is not offered for a '{loaded.config.family}' run; "
                          f"accepted: {', '.join(sorted(plots))}")
     out = args.out or args.run_dir / "figures" / f"{args.kind}.png"
-    plots[args.kind](loaded, Path(out), seed=args.seed)
+    options = {}
+    if args.latent_noise is not None:
+        if args.kind != "latent-noise":
+            raise UsageError(f"--latent-noise applies to the latent-noise plot, not {args.kind!r}")
+        options["sigmas"] = tuple(args.latent_noise)
+    plots[args.kind](loaded, Path(out), seed=args.seed, **options)
     print(str(out))
     return 0

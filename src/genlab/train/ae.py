@@ -75,7 +75,7 @@ def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, .
             MLPDecoder(latent_dim, tuple(reversed(hidden)), sample_shape))
 
 
-def make_adam(params, *, lr: float, device: torch.device) -> torch.optim.Optimizer:
+def make_adam(params, *, lr: float) -> torch.optim.Optimizer:
     """Adam with the fused kernel where this torch has one for the device (one kernel for all parameters
     instead of a dozen small ops per tensor: a large share of a small model's step time), else foreach."""
     try:
@@ -103,7 +103,7 @@ class Task(base.Task):
         super().__init__(config, info, device)
         self.model = build_model(config.model, info).to(device)
         self.modules = {"model": self.model}
-        self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr, device=device)}
+        self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr)}
         g = torch.Generator().manual_seed(GRID_SEED)
         self.fixed_z = torch.randn(64, config.model.latent_dim, generator=g).to(device)
         self._grid_x: torch.Tensor | None = None
@@ -119,12 +119,9 @@ class Task(base.Task):
             self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
 
     def train_step(self, x, y, step):
-        out = self.model(x)
+        out = self.net("model")(x)
         loss = reconstruction_loss(self.config.model.recon, out.logits, x).mean()
-        opt = self.optimizers["model"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        self.optimize("model", loss)
         return {"loss": loss.detach()}
 
     @torch.no_grad()

@@ -66,6 +66,13 @@ def _load_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict, meta: 
         idx, entry = key.split(".", 1)
         state.setdefault(int(idx), {})[entry] = value
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    # safetensors stores contiguous tensors; give each moment its parameter's strides again (channels-last),
+    # because fused optimizers pair elements by memory offset and would mix up a channels-last param's moments.
+    for p, entries in opt.state.items():
+        for key, value in entries.items():
+            if torch.is_tensor(value) and value.shape == p.shape and value.stride() != p.stride():
+                entries[key] = torch.empty_strided(p.shape, p.stride(), dtype=value.dtype,
+                                                   device=value.device).copy_(value)
 
 
 def _rng_tensors() -> tuple[dict[str, torch.Tensor], dict]:

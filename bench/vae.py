@@ -1,0 +1,230 @@
+"""One epoch of the pytorch/examples VAE on Fashion-MNIST: genlab's pipeline vs the example's own way.
+
+Architecture (pytorch/examples vae/main.py): 784-400-20 encoder, 20-400-784 decoder, Bernoulli likelihood
+on the [0, 1] grey levels (BCE summed over pixels), closed-form KL, Adam lr 1e-3, batch 128, 60k train images.
+
+genlab: `genlab.train.loop.train` on `fashion-mnist` for one epoch: the in-memory uint8 tensor indexed by
+  epoch_permutation, the loss from logits, fused Adam, plus what the loop does at an epoch end (test-split
+  evaluation, sample grids, a checkpoint). The clock includes loading the dataset from genlab's cache.
+baseline: the example's code path: torchvision.datasets.FashionMNIST (ToTensor per sample) in a DataLoader
+  (shuffle, num_workers=0 as on CPU), sigmoid output + F.binary_cross_entropy(reduction="sum"), plain Adam,
+  loss.item() per step, then its test pass and its two save_image calls.
+gemm_floor_s: the same matrix products alone (forward, grad-input, grad-weight of every Linear, one epoch).
+nll_k5000_s: the K = 5000 importance-weighted NLL over the 10k test images (measured on --nll-images
+  images and scaled, when fewer than 10k; the JSON says which).
+Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock cpu|wall] [--nll-images N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+FMNIST = Path("/usr/share/datasets/fashion-mnist")
+BATCH, HIDDEN, LATENT, PIXELS, LR = 128, 400, 20, 784, 1e-3
+
+
+class Clock:
+    """Wall and process-CPU seconds of a block. On a shared machine other jobs stretch wall time but not
+    this process's CPU time, so with one torch thread (no spin-waiting) CPU time is the stabler measure."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+# --- genlab --------------------------------------------------------------------------------------------------
+
+def genlab_config(seed: int = 0, epochs: int = 1):
+    from genlab.config import DataConfig, RunConfig, TrainConfig
+    from genlab.train import vae
+
+    return RunConfig(family="vae", data=DataConfig(spec="fashion-mnist"),
+                     model=vae.Config(arch="mlp", hidden=(HIDDEN,), latent_dim=LATENT, likelihood="bernoulli"),
+                     train=TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR, seed=seed, device="cpu",
+                                       checkpoint_every=10 ** 9))
+
+
+def time_genlab(run_dir: Path) -> tuple[Clock, float]:
+    """(clock of one epoch through genlab's loop, test loss in nats per image)."""
+    from genlab.train.loop import train
+
+    with Clock() as clock:
+        result = train(genlab_config(), run_dir, force=True, progress=False)
+    return clock, result.last_test["loss"]
+
+
+# --- the pytorch/examples way ------------------------------------------------------------------------------
+
+class ExampleVAE(nn.Module):
+    """pytorch/examples vae/main.py's model, as written there."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def forward(self, x):
+        h1 = F.relu(self.fc1(x.view(-1, 784)))
+        mu, logvar = self.fc21(h1), self.fc22(h1)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
+
+
+def example_loss(recon_x, x, mu, logvar):
+    bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
+    return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+def torchvision_root(root: Path) -> Path:
+    """root/FashionMNIST/raw/<the four IDX files, decompressed>: the layout torchvision's class reads."""
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in FMNIST.glob("*-ubyte.gz"):
+        with gzip.open(gz, "rb") as src, open(raw / gz.name[:-3], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return root
+
+
+def time_baseline(root: Path, out: Path) -> tuple[Clock, float]:
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+    from torchvision.utils import save_image
+
+    torch.manual_seed(0)
+    train_loader = DataLoader(datasets.FashionMNIST(str(root), train=True, transform=transforms.ToTensor()),
+                              batch_size=BATCH, shuffle=True)
+    test_loader = DataLoader(datasets.FashionMNIST(str(root), train=False, transform=transforms.ToTensor()),
+                             batch_size=BATCH, shuffle=False)
+    model = ExampleVAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    clock = Clock().__enter__()
+    model.train()
+    train_loss = 0.0
+    for batch_idx, (data, _) in enumerate(train_loader):
+        optimizer.zero_grad()
+        recon, mu, logvar = model(data)
+        loss = example_loss(recon, data, mu, logvar)
+        loss.backward()
+        train_loss += loss.item()
+        optimizer.step()
+        if batch_idx % 10 == 0:  # the example's --log-interval (stdout is swallowed by the caller)
+            print(f"Train Epoch: 1 [{batch_idx * len(data)}/{len(train_loader.dataset)}]\tLoss: "
+                  f"{loss.item() / len(data):.6f}")
+    model.eval()
+    test_loss = 0.0
+    with torch.no_grad():
+        for i, (data, _) in enumerate(test_loader):
+            recon, mu, logvar = model(data)
+            test_loss += example_loss(recon, data, mu, logvar).item()
+            if i == 0:
+                save_image(torch.cat([data[:8], recon.view(-1, 1, 28, 28)[:8]]).cpu(), out / "recon.png", nrow=8)
+        sample = torch.sigmoid(model.fc4(F.relu(model.fc3(torch.randn(64, 20)))))
+        save_image(sample.view(64, 1, 28, 28), out / "sample.png")
+    clock.__exit__()
+    return clock, test_loss / len(test_loader.dataset)
+
+
+# --- the floor and the NLL ---------------------------------------------------------------------------------
+
+def time_gemm_floor(n_train: int = 60000) -> Clock:
+    """The epoch's matrix products alone: per Linear (in -> out) a forward (B,in)x(in,out), a grad-weight
+    (out,B)x(B,in) and, except for the first layer, a grad-input (B,out)x(out,in)."""
+    layers = [(PIXELS, HIDDEN), (HIDDEN, 2 * LATENT), (LATENT, HIDDEN), (HIDDEN, PIXELS)]
+    sizes = [BATCH] * (n_train // BATCH) + ([n_train % BATCH] if n_train % BATCH else [])
+    mats = {b: [(torch.randn(b, i), torch.randn(i, o), torch.randn(b, o), torch.randn(o, i)) for i, o in layers]
+            for b in set(sizes)}
+    with Clock() as clock:
+        for b in sizes:
+            for j, (x, w, g, wt) in enumerate(mats[b]):
+                torch.mm(x, w)
+                torch.mm(g.T, x)
+                if j:
+                    torch.mm(g, wt)
+    return clock
+
+
+def time_nll(run_dir: Path, n_images: int, k: int = 5000) -> tuple[Clock, float, float]:
+    """(clock, mean nll, its stderr) for the K-sample estimate on the first n_images test images."""
+    from genlab import data as gdata
+    from genlab.train.runfolder import load_run
+
+    loaded = load_run(run_dir, device=torch.device("cpu"))
+    test = gdata.load("fashion-mnist").test
+    with Clock() as clock:
+        out = loaded.task.nll_summary(test, take=n_images, k=k, device=torch.device("cpu"),
+                                      generator=torch.Generator().manual_seed(0))
+    return clock, out["nll"], out["nll_stderr"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="alternating runs of each; the fastest counts")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads for both (default: 1)")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="what genlab_s/baseline_s count: process CPU seconds (default; stable on a "
+                             "shared machine with --threads 1) or wall seconds; both are in the JSON")
+    parser.add_argument("--nll-images", type=int, default=200, help="test images for the K=5000 NLL timing")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    if not FMNIST.is_dir():
+        raise SystemExit(f"bench/vae.py: {FMNIST} is missing (apt-get install dataset-fashion-mnist)")
+    from genlab import data as gdata
+
+    gdata.load("fashion-mnist")  # fill genlab's cache once, as any second run would find it
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        root = torchvision_root(tmp / "tv")
+        genlab, baseline, gemm = [], [], []
+        for _ in range(args.repeats):  # interleaved, so a burst of load on the machine hits both
+            genlab.append(time_genlab(tmp / "run"))
+            with contextlib.redirect_stdout(io.StringIO()):
+                baseline.append(time_baseline(root, tmp))
+            gemm.append(time_gemm_floor())
+        nll_clock, nll, nll_se = time_nll(tmp / "run", args.nll_images)
+    print(json.dumps(report(args, genlab, baseline, gemm, nll_clock, nll, nll_se)))
+
+
+def report(args, genlab, baseline, gemm, nll_clock, nll, nll_se) -> dict:
+    pick = (lambda c: c.cpu) if args.clock == "cpu" else (lambda c: c.wall)
+    g_s, g_loss = min(((pick(c), loss) for c, loss in genlab), key=lambda t: t[0])
+    b_s, b_loss = min(((pick(c), loss) for c, loss in baseline), key=lambda t: t[0])
+    floor = min(pick(c) for c in gemm)
+    scale = 10000 / args.nll_images
+    return {
+        "unit": "one epoch (60k Fashion-MNIST train images, batch 128) + the test pass",
+        "clock": "process CPU seconds" if args.clock == "cpu" else "wall seconds", "best_of": args.repeats,
+        "genlab_s": round(g_s, 3), "baseline_s": round(b_s, 3), "speedup": round(b_s / g_s, 2),
+        "gemm_floor_s": round(floor, 3), "genlab_over_floor": round(g_s / floor, 2),
+        "genlab_wall_s": [round(c.wall, 2) for c, _ in genlab], "genlab_cpu_s": [round(c.cpu, 2) for c, _ in genlab],
+        "baseline_wall_s": [round(c.wall, 2) for c, _ in baseline],
+        "baseline_cpu_s": [round(c.cpu, 2) for c, _ in baseline],
+        "genlab_test_loss": round(g_loss, 3), "baseline_test_loss": round(b_loss, 3),
+        "test_loss_unit": "nats per image: -ELBO (BCE + KL), one posterior sample, 10k test images",
+        "nll_k5000_s": round(pick(nll_clock) * scale, 1), "nll_k5000_measured_images": args.nll_images,
+        "nll_k5000_measured_wall_s": round(nll_clock.wall, 2), "nll_k5000_measured_cpu_s": round(nll_clock.cpu, 2),
+        "nll_k5000_note": f"measured on the first {args.nll_images} test images and scaled x{scale:g} to 10k",
+        "nll_after_1_epoch": round(nll, 3), "nll_stderr": round(nll_se, 3),
+        "architecture": "784-400-20 / 20-400-784, Bernoulli, Adam 1e-3", "device": "cpu",
+        "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+"""Domain-adversarial training, the lecture's "adversarial loss on nuisance directions", as experiments.
+
+Ganin et al., "Domain-Adversarial Training of Neural Networks", JMLR 17 (2016):
+- two moons (Sec. 5.1, Fig. 2): the target is the source rotated by 35 degrees; a source-only net's
+  boundary misses the rotated moons, DANN's follows them; the features' PCA shows the two domains
+  separated before adaptation and mixed after;
+- digits -> digits on photos (Sec. 5.2.2, MNIST -> MNIST-M): mnist-5k -> mnist-5k-m-like here.
+
+`compare(task, seeds=3)` trains source-only, DANN and train-on-target for each seed (same nets and budget)
+and returns mean / std of the target accuracy, the domain classifier's accuracy and the proxy A-distance:
+
+    python -m genlab.experiments.dann --task two-moons --seeds 3 [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genlab import data as gdata
+from genlab.config import DataConfig, RunConfig, TrainConfig
+from genlab.errors import UsageError
+from genlab.metrics.domain import proxy_a_distance
+from genlab.train import dann as dann_family
+from genlab.train import families
+from genlab.train.device import resolve_device, seed_everything
+from genlab.train.loop import data_info, evaluate_split
+
+MODES = ("source-only", "dann", "train-on-target")
+METRICS = ("target_accuracy", "source_accuracy", "domain_accuracy", "proxy_a_distance")
+PAPER_MNIST_M = {"source-only": 0.5225, "dann": 0.7666, "train-on-target": 0.9596}  # Ganin et al. 2016, Table 2
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One experiment: the domains, the nets (Config of the dann family) and the training budget."""
+
+    source: str
+    target: str
+    model: dann_family.Config
+    train: TrainConfig
+
+
+# Two moons: Ganin's toy net (Sec. 5.1; the authors' experiments_moons.py in
+# GRAAL-Research/domain_adversarial_neural_network): one hidden layer of 15 sigmoid units and a linear label
+# classifier. Ours differs where a check over seeds 0-7 said so: a domain classifier with one hidden layer of
+# 32 (a linear one on 15 sigmoid units is fooled without aligning the moons), Adam (lr 0.02, 1,500 steps of
+# 32) instead of 500 epochs of per-example SGD, and lambda = 4 on Ganin's schedule (their toy: 6, fixed;
+# 6 with Adam was unstable, 1-2 gave smaller gains).
+# Digits: Ganin's MNIST net and schedule (Sec. 5.2.2), Adam instead of annealed SGD with momentum, and a
+# budget of 4 epochs of mnist-5k (4,000 digits): CPU minutes, not Ganin's hours.
+SETUPS = {
+    "two-moons": Setup("two-moons", "two-moons-rotated",
+                       dann_family.Config(arch="mlp", hidden=(15,), activation="sigmoid", label_hidden=(),
+                                          domain_hidden=(32,), reversal_lambda=4.0, lambda_schedule="ganin"),
+                       TrainConfig(epochs=0, max_steps=1500, batch_size=32, lr=0.02)),
+    "mnist-5k": Setup("mnist-5k", "mnist-5k-m-like", dann_family.Config(arch="conv"),
+                      TrainConfig(epochs=4, batch_size=64, lr=1e-3)),
+    "mnist": Setup("mnist", "mnist-m-like", dann_family.Config(arch="conv"),
+                   TrainConfig(epochs=2, batch_size=64, lr=1e-3)),
+}
+
+
+def run_config(setup: Setup, mode: str, seed: int, *, device: str = "auto") -> RunConfig:
+    """The RunConfig of one cell of the table (mode: source-only, dann or train-on-target)."""
+    if mode not in MODES:
+        raise UsageError(f"mode {mode!r}: accepted {', '.join(MODES)}")
+    model = dataclasses.replace(setup.model, adversarial=mode == "dann", train_on_target=mode == "train-on-target")
+    return RunConfig(family="dann", data=DataConfig(spec=setup.source, target=setup.target), model=model,
+                     train=dataclasses.replace(setup.train, seed=seed, device=device))
+
+
+def cli_command(config: RunConfig) -> str:
+    """The `genlab train dann` command line that trains the same run (with a run folder)."""
+    m, t = config.model, config.train
+    parts = ["genlab train dann", f"--data {config.data.spec}", f"--target {config.data.target}",
+             f"--arch {m.arch}", f"--epochs {t.epochs}", f"--batch-size {t.batch_size}", f"--lr {t.lr!r}",
+             f"--seed {t.seed}", f"--lambda {m.reversal_lambda!r}", f"--lambda-schedule {m.lambda_schedule}",
+             f"--gamma {m.gamma!r}"]
+    if t.max_steps is not None:
+        parts.append(f"--max-steps {t.max_steps}")
+    if m.arch == "mlp":
+        parts += [f"--hidden {' '.join(map(str, m.hidden))}", f"--activation {m.activation}"]
+    else:
+        parts.append(f"--width {m.width}")
+    for flag, widths in (("--label-hidden", m.label_hidden), ("--domain-hidden", m.domain_hidden)):
+        if widths is not None:
+            parts.append(f"{flag} {' '.join(map(str, widths))}".rstrip())
+    if m.train_on_target:
+        parts.append("--train-on-target")
+    elif not m.adversarial:
+        parts.append("--no-adversarial")
+    return " ".join(parts) + " --out DIR"
+
+
+def fit(config: RunConfig, *, device: torch.device | None = None):
+    """Train in memory and return (task, source dataset): the very steps `genlab train` takes (same seeding,
+    same batches from epoch_permutation(n, seed, epoch), same step count) without a run folder, because
+    the loop evaluates and checkpoints at every epoch end and an epoch of two moons is three steps."""
+    if getattr(config.train, "precision", "fp32") != "fp32" or getattr(config.train, "compile", False):
+        raise UsageError("fit trains in fp32 without torch.compile; use `genlab train` for --precision/--compile")
+    device = device or resolve_device(config.train.device)
+    dataset = gdata.load(config.data.spec, image_size=config.data.image_size)
+    seed_everything(config.train.seed)
+    task = families.build_task(config, data_info(dataset), device)
+    task.bind_data(dataset)
+    tc, n = config.train, len(dataset.train)
+    steps_per_epoch = math.ceil(n / tc.batch_size)
+    total = tc.epochs * steps_per_epoch
+    if tc.max_steps is not None:
+        total = min(total, tc.max_steps) if tc.epochs else tc.max_steps
+    images = dataset.train.images.to(device)
+    labels = dataset.train.labels.to(device)
+    perm, perm_epoch = None, -1
+    for step in range(total):
+        epoch, index = divmod(step, steps_per_epoch)
+        if epoch != perm_epoch:
+            perm, perm_epoch = gdata.epoch_permutation(n, seed=tc.seed, epoch=epoch).to(device), epoch
+        idx = perm[index * tc.batch_size:(index + 1) * tc.batch_size]
+        for module in task.modules.values():
+            module.train()
+        task.train_step(gdata.to_float(images[idx]), labels[idx], step)
+    for module in task.modules.values():
+        module.eval()
+    return task, dataset
+
+
+@torch.no_grad()
+def features_of(task, images: torch.Tensor, *, chunk: int = 1000) -> torch.Tensor:
+    """Features (N, F) on the CPU of uint8 images or float toy points, in chunks."""
+    out = [task.features(gdata.to_float(images[i:i + chunk].to(task.device))).cpu()
+           for i in range(0, len(images), chunk)]
+    return torch.cat(out)
+
+
+def measure(task, dataset, *, seed: int = 0) -> dict[str, float]:
+    """Held-out numbers of a trained task: accuracies (source test, target test), the domain classifier's
+    balanced accuracy, and the proxy A-distance between source-test and target-test features."""
+    result = evaluate_split(task, dataset.test, take=len(dataset.test), device=task.device)
+    fs, ft = features_of(task, dataset.test.images), features_of(task, task.target.test.images)
+    result["proxy_a_distance"] = proxy_a_distance(fs, ft, seed=seed)
+    return {k: float(result[k]) for k in METRICS if k in result}
+
+
+def summarise(values: list[float]) -> dict:
+    """mean, sample standard deviation (n - 1; 0 for one value) and the values themselves."""
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return {"mean": statistics.fmean(values), "std": std, "values": values}
+
+
+def compare(task: str = "two-moons", *, seeds: int = 3, device: str = "auto", out_dir: Path | None = None,
+            setup: Setup | None = None) -> dict:
+    """Source-only, DANN and train-on-target over `seeds` seeds (0, 1, ...): mean/std of METRICS per mode.
+    With out_dir, seed 0's figures go there (two moons: boundaries; every task: feature PCA)."""
+    if setup is None and task not in SETUPS:
+        raise UsageError(f"--task {task!r}: accepted {', '.join(SETUPS)}")
+    setup = setup or SETUPS[task]
+    dev = resolve_device(device)
+    start = time.perf_counter()
+    cells: dict[str, dict[str, list[float]]] = {m: {k: [] for k in METRICS} for m in MODES}
+    kept: dict[str, object] = {}
+    for seed in range(seeds):
+        for mode in MODES:
+            trained, dataset = fit(run_config(setup, mode, seed, device=device), device=dev)
+            for key, value in measure(trained, dataset, seed=seed).items():
+                cells[mode][key].append(value)
+            if seed == 0:
+                kept[mode] = trained
+    if out_dir is not None:
+        _figures(kept, dataset, Path(out_dir))
+    return {"task": task, "source": setup.source, "target": setup.target, "seeds": list(range(seeds)),
+            "modes": {m: {k: summarise(v) for k, v in cells[m].items() if v} for m in MODES},
+            "commands": {m: cli_command(run_config(setup, m, 0)) for m in MODES},
+            "paper_mnist_to_mnist_m": PAPER_MNIST_M, "wall_s": time.perf_counter() - start,
+            "device": str(dev), "torch_threads": torch.get_num_threads()}
+
+
+# --- figures ----------------------------------------------------------------------------------------------
+def _figures(tasks: dict, dataset, out_dir: Path) -> None:
+    pair = {"source-only": tasks["source-only"], "DANN": tasks["dann"]}
+    if dataset.kind == "toy":
+        boundary_figure(pair, dataset, out_dir / "boundary.png")
+    features_figure(pair, dataset, out_dir / "features.png")
+
+
+def _draw_boundary(ax, task, dataset, title: str) -> None:
+    """Decision regions of the label classifier over both domains: source o, target x, coloured by class."""
+    src, tgt = dataset.test, task.target.test
+    pts = torch.cat([src.images, tgt.images])
+    lo, hi = pts.min(0).values - 0.4, pts.max(0).values + 0.4
+    gx, gy = torch.meshgrid(torch.linspace(lo[0], hi[0], 200), torch.linspace(lo[1], hi[1], 200), indexing="xy")
+    grid = torch.stack([gx.flatten(), gy.flatten()], 1)
+    z = task.classify(grid.to(task.device)).argmax(1).cpu().reshape(gx.shape)
+    ax.contourf(gx, gy, z, levels=[-0.5, 0.5, 1.5], colors=["#f4c2c2", "#c2d4f4"], alpha=0.8)
+    ax.contour(gx, gy, z, levels=[0.5], colors="k", linewidths=1.5)
+    colours = np.array(["#c0392b", "#1f4e9c"])
+    ax.scatter(*src.images.T, c=colours[src.labels], marker="o", s=14, label="source (two-moons)")
+    ax.scatter(*tgt.images.T, c=colours[tgt.labels], marker="x", s=18, label="target (rotated 35 deg)")
+    ax.set_title(title, fontsize=9)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _target_accuracy(task) -> float:
+    t = task.target.test
+    return float((task.classify(gdata.to_float(t.images).to(task.device)).argmax(1).cpu() == t.labels).float().mean())
+
+
+def boundary_figure(tasks: dict, dataset, out_path: Path) -> None:
+    """One panel per trained two-moons task ({title: task}): its decision boundary and both domains."""
+    from genlab.report.figures import plt, save_figure
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
+    for ax, (name, task) in zip(axes[0], tasks.items()):
+        _draw_boundary(ax, task, dataset, f"{name}: target accuracy {_target_accuracy(task):.3f}")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("Decision boundary on two moons (o source, x target; colour = true class)", fontsize=10)
+    save_figure(fig, out_path)
+
+
+def _draw_features(ax, task, dataset, title: str, *, limit: int = 1000) -> None:
+    """2-D PCA of the features of source-test and target-test items, coloured by domain."""
+    from sklearn.decomposition import PCA
+
+    fs = features_of(task, dataset.test.images[:limit]).numpy()
+    ft = features_of(task, task.target.test.images[:limit]).numpy()
+    pca = PCA(n_components=2, random_state=0).fit(np.concatenate([fs, ft]))
+    ax.scatter(*pca.transform(fs).T, s=6, alpha=0.6, c="#1f77b4", label=f"source ({dataset.name})")
+    ax.scatter(*pca.transform(ft).T, s=6, alpha=0.6, c="#ff7f0e", label=f"target ({task.target_name})")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def features_figure(tasks: dict, dataset, out_path: Path) -> None:
+    """One PCA panel per trained task ({title: task}), e.g. before (source-only) and after adaptation."""
+    from genlab.report.figures import plt, save_figure
+
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 4.0), squeeze=False)
+    for ax, (name, task) in zip(axes[0], tasks.items()):
+        d_a = proxy_a_distance(features_of(task, dataset.test.images), features_of(task, task.target.test.images))
+        _draw_features(ax, task, dataset, f"{name}: features, PCA (proxy A-distance {d_a:.2f})")
+    axes[0][0].legend(fontsize=7, markerscale=2)
+    save_figure(fig, out_path)
+
+
+def _run_source(run):
+    return gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
+
+
+def boundary_plot(run, out_path: Path, **_) -> None:
+    """`genlab plot DIR boundary`: the run's decision boundary with both domains (2-D toy data only)."""
+    dataset = _run_source(run)
+    if dataset.kind != "toy" or tuple(dataset.sample_shape) != (2,):
+        raise UsageError(f"plot boundary needs 2-D toy data (two-moons); {run.run_dir} trained on "
+                         f"{run.config.data.spec}: use `features`")
+    boundary_figure({f"{run.run_dir.name}": run.task}, dataset, out_path)
+
+
+def features_plot(run, out_path: Path, **_) -> None:
+    """`genlab plot DIR features`: 2-D PCA of the run's features, source vs target test items."""
+    features_figure({f"{run.run_dir.name}": run.task}, _run_source(run), out_path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m genlab.experiments.dann", description=__doc__.splitlines()[0])
+    p.add_argument("--task", choices=tuple(SETUPS), default="two-moons", help="which experiment (default: two-moons)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per mode (default: 3)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"), help="(default: auto)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write seed 0's figures here")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: 1: these nets are so small that a second thread mostly "
+                        "spins, 4x the CPU time for the same steps on a shared machine)")
+    args = p.parse_args(argv)
+    if args.seeds < 1 or args.threads < 1:
+        p.error(f"--seeds {args.seeds} / --threads {args.threads}: must be at least 1")
+    torch.set_num_threads(args.threads)
+    try:
+        result = compare(args.task, seeds=args.seeds, device=args.device, out_dir=args.out)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The variational autoencoder as on the lecture's slides (Kingma & Welling 2013), modules only.
+
+Encoder x -> (mu, logvar) of q(z|x) = N(mu, diag exp(logvar)); decoder z -> decoder outputs, read as
+Bernoulli logits or, through a sigmoid, Gaussian means in [0, 1]. A learned Gaussian sigma (one number, or
+one per pixel) is a parameter of the decoder side; losses live in `genlab.objectives.elbo`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+SIGMA_MODES = ("fixed", "global", "pixel")
+# A learned sigma below ~1/100 of the pixel range would let the density grow without bound on pixels that
+# are always exactly 0 (the black border of Fashion-MNIST) instead of modelling the images: keep a floor.
+MIN_LOG_SIGMA = math.log(0.01)
+
+
+class VAEOutput(NamedTuple):
+    mu: torch.Tensor        # (B, d) posterior means
+    logvar: torch.Tensor    # (B, d) posterior log-variances
+    z: torch.Tensor         # (B, d) one reparameterized posterior sample
+    out: torch.Tensor       # (B, *sample_shape) decoder outputs (logits / pre-sigmoid means)
+
+
+class VAE(nn.Module):
+    """`encoder` maps x (B, *shape) to (B, 2d) = [mu, logvar]; `decoder` maps z (B, d) to (B, *shape)."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int,
+                 sample_shape: tuple[int, ...], *, sigma: str = "fixed"):
+        super().__init__()
+        if sigma not in SIGMA_MODES:
+            raise ValueError(f"sigma {sigma!r}: accepted {', '.join(SIGMA_MODES)}")
+        self.encoder, self.decoder, self.latent_dim = encoder, decoder, latent_dim
+        self.sigma_mode = sigma
+        # log sigma starts at 0 (sigma = 1: the slide's N(f(z), I)) and is learned from there.
+        shape = () if sigma == "global" else tuple(sample_shape)
+        self.log_sigma = nn.Parameter(torch.zeros(shape)) if sigma != "fixed" else None
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, *shape) in [0, 1] -> mu, logvar, each (B, d)."""
+        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+        return mu, logvar
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, d) -> decoder outputs (B, *shape): Bernoulli logits, or Gaussian means before the sigmoid."""
+        return self.decoder(z)
+
+    def decoder_log_sigma(self) -> torch.Tensor | float:
+        """log sigma of the Gaussian decoder: 0.0 when fixed, else the learned value(s), floored."""
+        if self.log_sigma is None:
+            return 0.0
+        return self.log_sigma.clamp(min=MIN_LOG_SIGMA)
+
+    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> VAEOutput:
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + (0.5 * logvar).exp() * eps  # the reparameterization trick (sec. 2.4)
+        return VAEOutput(mu, logvar, z, self.decode(z))

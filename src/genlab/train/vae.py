@@ -1,0 +1,271 @@
+"""The variational autoencoder (`genlab train vae`): prior N(0, I), diagonal Gaussian q(z|x), KL in closed form.
+
+Reported per image, in nats (train rows and test rows alike):
+  elbo  = E_q[log p(x|z)] - KL(q(z|x) || p(z)), the evidence lower bound itself: <= log p(x), higher is better
+          (a negative number for images); always the true bound, whatever --beta is;
+  recon = E_q[-log p(x|z)] (one posterior sample per image), lower is better;
+  kl    = KL(q(z|x) || N(0, I)) in closed form, >= 0;
+  loss  = recon + beta * kl, what training minimises (= -elbo when beta = 1).
+Test rows add bits_per_dim = -elbo / (D ln 2), a bound on -log2 p(x) per pixel.
+`genlab evaluate DIR --nll --k K` adds nll: the importance-weighted estimate of -log p(x) (Burda et al. 2015).
+
+Likelihoods (--likelihood): bernoulli (decoder outputs are logits; pixels in [0, 1] are used as soft targets
+unless --binarize samples {0, 1} pixels afresh at every step; evaluation then uses one fixed binarization per
+image); gaussian (N(f(z), I), the lecture's assumption; f(z) = sigmoid(decoder output)); gaussian-learned (one
+learned sigma); gaussian-learned-pixel (a learned sigma per pixel). Learned sigmas have a floor of 0.01.
+Caveat: on grey levels (no --binarize) the Bernoulli "likelihood" is not normalised over [0, 1]
+(Loaiza-Ganem & Cunningham, "The continuous Bernoulli", 2019): its elbo and nll compare runs and match the
+pytorch/examples VAE's loss, but they are log-probabilities only for binary pixels (--binarize).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from genlab.config import RunConfig
+from genlab.errors import UsageError
+from genlab.models.vae import VAE
+from genlab.objectives.elbo import (
+    bernoulli_log_likelihood,
+    elbo_terms,
+    gaussian_log_likelihood,
+    importance_weighted_log_px,
+    kl_to_standard_normal,
+    nats_to_bits_per_dim,
+)
+from genlab.train import task as base
+from genlab.train.ae import ARCHS, build_nets, make_adam, plot_kinds
+from genlab.train.task import DataInfo
+
+DEFAULT_LR = 1e-3
+LIKELIHOODS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global",
+               "gaussian-learned-pixel": "pixel"}
+GRID_SEED = 1234  # fixed noise for sample grids, so epochs compare image by image
+
+
+@dataclass(frozen=True)
+class Config:
+    arch: str = "mlp"                      # mlp or conv (DCGAN-style, 28/32/64 px images)
+    latent_dim: int = 20                   # 20 and hidden 400: the pytorch/examples VAE
+    hidden: tuple[int, ...] = (400,)       # MLP widths, encoder order (the decoder mirrors them)
+    width: int = 32                        # conv: channels after the first stage, doubling per stage
+    likelihood: str = "bernoulli"          # see the module docstring
+    binarize: bool = False                 # dynamic binarization (Bernoulli only)
+    beta: float = 1.0                      # KL weight in the loss (beta-VAE); 1 is the ELBO
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", choices=ARCHS, default="mlp",
+                        help="mlp, or conv: DCGAN-style nets for 28x28, 32x32, 64x64 images (default: mlp)")
+    parser.add_argument("--latent-dim", type=int, default=20, help="size of z (default: 20; 2 for a manifold)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[400],
+                        help="MLP hidden widths, encoder order; the decoder mirrors them (default: 400)")
+    parser.add_argument("--width", type=int, default=32,
+                        help="conv: channels after the first stage, doubled at each stage (default: 32)")
+    parser.add_argument("--likelihood", choices=tuple(LIKELIHOODS), default="bernoulli",
+                        help="p(x|z): bernoulli (logits); gaussian = N(f(z), I) as on the slides; "
+                             "gaussian-learned: one learned sigma; gaussian-learned-pixel: one per pixel "
+                             "(default: bernoulli)")
+    parser.add_argument("--binarize", action="store_true",
+                        help="bernoulli only: sample {0,1} pixels from the grey levels at every step "
+                             "(dynamic binarization); evaluation uses one fixed binarization per image")
+    parser.add_argument("--beta", type=float, default=1.0,
+                        help="weight of the KL term in the loss (beta-VAE); the reported elbo always uses 1 "
+                             "(default: 1)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    return Config(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden), width=args.width,
+                  likelihood=args.likelihood, binarize=args.binarize, beta=args.beta)
+
+
+def validate(config: Config) -> None:
+    if config.arch not in ARCHS:
+        raise UsageError(f"--arch {config.arch!r}: accepted {', '.join(ARCHS)}")
+    if config.likelihood not in LIKELIHOODS:
+        raise UsageError(f"--likelihood {config.likelihood!r}: accepted {', '.join(LIKELIHOODS)}")
+    if config.binarize and config.likelihood != "bernoulli":
+        raise UsageError(f"--binarize needs --likelihood bernoulli, not {config.likelihood!r}")
+    if config.latent_dim < 1:
+        raise UsageError(f"--latent-dim {config.latent_dim}: must be at least 1")
+    if any(h < 1 for h in config.hidden) or config.width < 1:
+        raise UsageError(f"--hidden {list(config.hidden)} / --width {config.width}: widths must be at least 1")
+    if not (config.beta >= 0 and math.isfinite(config.beta)):
+        raise UsageError(f"--beta {config.beta}: must be a finite number >= 0")
+
+
+def build_model(config: Config, info: DataInfo) -> VAE:
+    validate(config)
+    encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
+                                  code_dim=2 * config.latent_dim, latent_dim=config.latent_dim)
+    sigma = LIKELIHOODS[config.likelihood] or "fixed"
+    return VAE(encoder, decoder, config.latent_dim, info.sample_shape, sigma=sigma)
+
+
+def content_seeds(x: torch.Tensor) -> torch.Tensor:
+    """A deterministic 62-bit-ish hash of each image's 8-bit pixels: (B, ...) in [0, 1] -> (B,) int64.
+
+    Evaluation noise is keyed on the images themselves, never on the global RNG (exact resume needs it
+    untouched): each test image gets the same fixed binarization whichever chunk it is evaluated in, and a
+    chunk gets the same posterior noise every time it is evaluated.
+    """
+    q = (x.detach().flatten(1).clamp(0, 1) * 255).round().long()
+    weights = (torch.arange(1, q.shape[1] + 1, device=q.device) * 2654435761) % 2147483647
+    return (q * weights).sum(1) % (2 ** 62)
+
+
+class Task(base.Task):
+    def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
+        super().__init__(config, info, device)
+        self.model = build_model(config.model, info).to(device)
+        self.modules = {"model": self.model}
+        self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr)}
+        self.dims = math.prod(info.sample_shape)
+        g = torch.Generator().manual_seed(GRID_SEED)
+        self.fixed_z = torch.randn(64, config.model.latent_dim, generator=g).to(device)
+        self._grid_x: torch.Tensor | None = None
+
+    def bind_data(self, dataset) -> None:
+        check_shape(dataset, self.info, self.config)
+        if dataset.kind == "image":
+            from genlab.data import to_float
+
+            self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
+
+    # --- the objective ---------------------------------------------------------------------------------
+    def log_likelihood(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) per image from decoder outputs: out (B, *shape) -> (B,), or (S, B, *shape) -> (S, B)."""
+        if self.config.model.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(out, x)
+        return gaussian_log_likelihood(x, torch.sigmoid(out), self.model.decoder_log_sigma())
+
+    def terms(self, x: torch.Tensor, *, generator: torch.Generator | None = None, model=None):
+        """ELBOTerms per image for x; `model` is the module to call (the DDP/compiled one when training)."""
+        out = (model or self.model)(x, generator=generator)
+        kl = kl_to_standard_normal(out.mu, out.logvar)
+        return elbo_terms(self.log_likelihood(out.out, x), kl, beta=self.config.model.beta)
+
+    def train_step(self, x, y, step):
+        if self.config.model.binarize:
+            x = torch.bernoulli(x)  # global RNG: it is checkpointed, so resume stays exact
+        t = self.terms(x, model=self.net("model"))
+        loss = t.loss.mean()
+        self.optimize("model", loss)
+        means = torch.stack([loss, t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
+        return dict(zip(("loss", "elbo", "recon", "kl"), means.unbind()))
+
+    def eval_targets(self, x: torch.Tensor) -> torch.Tensor:
+        """The pixels the likelihood is evaluated on: x, or its fixed binarization under --binarize."""
+        if not self.config.model.binarize:
+            return x
+        out = torch.empty_like(x)
+        for i, seed in enumerate(content_seeds(x).tolist()):
+            g = torch.Generator().manual_seed(seed)
+            out[i] = (torch.rand(x.shape[1:], generator=g).to(x.device) < x[i]).to(x.dtype)
+        return out
+
+    def _eval_generator(self, x: torch.Tensor) -> torch.Generator:
+        seed = int(content_seeds(x).sum() % (2 ** 62)) ^ self.config.train.seed
+        return torch.Generator(device=x.device).manual_seed(seed)
+
+    @torch.no_grad()
+    def evaluate(self, x, y):
+        x = self.eval_targets(x)
+        t = self.terms(x, generator=self._eval_generator(x))
+        elbo = float(t.elbo.mean())
+        return {"loss": float(t.loss.mean()), "elbo": elbo, "recon": float(t.recon.mean()),
+                "kl": float(t.kl.mean()), "bits_per_dim": nats_to_bits_per_dim(-elbo, self.dims)}
+
+    # --- capabilities ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def nll(self, x: torch.Tensor, *, k: int, generator: torch.Generator | None = None,
+            rows: int = 16384) -> torch.Tensor:
+        """-log p(x) per image (B,), nats, importance-weighted with K posterior samples (x already targets).
+
+        Samples are decoded `rows // B` at a time, so memory stays bounded for K = 5000.
+        """
+        if k < 1:
+            raise UsageError(f"--k {k}: must be at least 1")
+        mu, logvar = self.model.encode(x)
+        b = len(x)
+
+        def log_likelihood(z: torch.Tensor) -> torch.Tensor:            # (S, B, d) -> (S, B)
+            s = z.shape[0]
+            out = self.model.decode(z.reshape(s * b, -1)).view(s, b, *x.shape[1:])
+            return self.log_likelihood(out, x)                          # x broadcasts over S, no copy
+
+        chunk = max(1, rows // b)
+        return -importance_weighted_log_px(mu, logvar, log_likelihood, k=k, chunk=chunk, generator=generator)
+
+    def nll_summary(self, split, *, take: int, k: int, device: torch.device,
+                    generator: torch.Generator | None = None, batch: int = 100) -> dict:
+        """Mean importance-weighted -log p(x) over the first `take` items of `split`, with its standard error."""
+        from genlab.data import to_float
+
+        if k < 1:
+            raise UsageError(f"--k {k}: must be at least 1")
+        estimates = []
+        for start in range(0, take, batch):
+            x = self.eval_targets(to_float(split.images[start:min(take, start + batch)].to(device)))
+            estimates.append(self.nll(x, k=k, generator=generator).double().cpu())
+        est = torch.cat(estimates)
+        stderr = float(est.std() / math.sqrt(len(est))) if len(est) > 1 else None  # JSON null, not NaN
+        nll = float(est.mean())
+        return {"nll": nll, "nll_stderr": stderr, "nll_k": k,
+                "nll_bits_per_dim": nats_to_bits_per_dim(nll, self.dims)}
+
+    @torch.no_grad()
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, d) -> the decoder's mean image (B, *shape) in [0, 1] (Bernoulli probabilities or f(z))."""
+        return torch.sigmoid(self.model.decode(z))
+
+    @torch.no_grad()
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n draws z ~ N(0, I), decoded to mean images (n, *shape) in [0, 1]."""
+        z = torch.randn(n, self.config.model.latent_dim, generator=generator, device=self.device)
+        return self.decode_mean(z)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
+                    use_mean: bool = False) -> torch.Tensor:
+        """Decode a posterior sample z ~ q(z|x) (or its mean) to mean images in [0, 1]."""
+        mu, logvar = self.model.encode(x)
+        if use_mean:
+            return self.decode_mean(mu)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return self.decode_mean(mu + (0.5 * logvar).exp() * eps)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode(x)
+
+    @torch.no_grad()
+    def epoch_end(self, epoch: int, run_dir: Path) -> None:
+        if self.info.kind != "image":
+            return
+        from genlab.data import save_grid
+
+        samples = Path(run_dir) / "samples"
+        save_grid(self.decode_mean(self.fixed_z).cpu(), samples / f"samples_{epoch:04d}.png", nrow=8)
+        if self._grid_x is not None:
+            g = torch.Generator(device=self.device).manual_seed(GRID_SEED)
+            recon = self.reconstruct(self._grid_x, generator=g)
+            n = len(self._grid_x)
+            save_grid(torch.cat([self._grid_x, recon]).cpu(), samples / f"recon_{epoch:04d}.png",
+                      nrow=n // 2 if n > 8 else n)
+
+
+def check_shape(dataset, info: DataInfo, config: RunConfig) -> None:
+    """A loaded model only fits data of the shape it was built for: one line if not."""
+    if tuple(dataset.sample_shape) != tuple(info.sample_shape):
+        raise UsageError(f"--data {config.data.spec}: samples are {tuple(dataset.sample_shape)} but the model "
+                         f"was built for {tuple(info.sample_shape)}; use the data (and --image-size) it was "
+                         "trained on")
+
+
+PLOTS = plot_kinds("vae")

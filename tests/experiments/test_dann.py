@@ -1,0 +1,88 @@
+"""The DANN experiments: on two moons, adaptation beats the source-only baseline (a real, small run)."""
+
+import dataclasses
+import statistics
+
+import pytest
+import torch
+
+from genlab.cli import build_parser
+from genlab.cli import main as cli_main
+from genlab.cli.train import build_config
+from genlab.experiments import dann as exp
+from genlab.train import checkpoint
+from genlab.train.loop import train
+
+
+@pytest.fixture(scope="module")
+def moons():
+    """Source-only and DANN on two moons, seed 0, the budget of the experiment table (seconds on a CPU).
+    One thread: with two, these tiny nets burn 4x the CPU time spinning on a shared machine."""
+    setup = exp.SETUPS["two-moons"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return {mode: exp.fit(exp.run_config(setup, mode, 0, device="cpu")) for mode in ("source-only", "dann")}
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_dann_beats_source_only_on_the_rotated_moons(moons):
+    source_only = exp.measure(*moons["source-only"])
+    adapted = exp.measure(*moons["dann"])
+    assert adapted["target_accuracy"] >= source_only["target_accuracy"] + 0.08, (source_only, adapted)
+    assert adapted["source_accuracy"] >= 0.9          # it still solves the labelled task
+    assert source_only["source_accuracy"] >= 0.95
+
+
+def test_figures_are_written(moons, tmp_path):
+    tasks = {"source-only": moons["source-only"][0], "DANN": moons["dann"][0]}
+    dataset = moons["dann"][1]
+    exp.boundary_figure(tasks, dataset, tmp_path / "boundary.png")
+    exp.features_figure(tasks, dataset, tmp_path / "features.png")
+    for name in ("boundary.png", "features.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+TINY = exp.Setup("two-moons", "two-moons-rotated", dataclasses.replace(exp.SETUPS["two-moons"].model, hidden=(6,)),
+                 dataclasses.replace(exp.SETUPS["two-moons"].train, epochs=2, max_steps=None, batch_size=64))
+
+
+def test_fit_takes_the_same_steps_as_genlab_train(tmp_path):
+    """`fit` (no run folder) and the loop (`genlab train`) end with bit-identical weights."""
+    config = exp.run_config(TINY, "dann", 4, device="cpu")
+    task, _ = exp.fit(config)
+    train(config, tmp_path / "run", progress=False)
+    saved, _ = checkpoint.read_safetensors(tmp_path / "run" / "model.safetensors")
+    for name, module in task.modules.items():
+        for key, value in module.state_dict().items():
+            assert torch.equal(saved[f"{name}.{key}"], value), (name, key)
+    assert cli_main(["plot", str(tmp_path / "run"), "boundary", "--out", str(tmp_path / "b.png"),
+                     "--device", "cpu"]) == 0
+    assert cli_main(["plot", str(tmp_path / "run"), "features", "--out", str(tmp_path / "f.png"),
+                     "--device", "cpu"]) == 0
+    assert (tmp_path / "b.png").exists() and (tmp_path / "f.png").exists()
+
+
+@pytest.mark.parametrize("mode", exp.MODES)
+def test_printed_command_builds_the_same_config(mode):
+    config = exp.run_config(exp.SETUPS["mnist-5k"], mode, 2)
+    argv = exp.cli_command(config).replace("DIR", "/tmp/x").split()[1:]
+    assert build_config(build_parser().parse_args(argv)) == config
+    moons = exp.run_config(exp.SETUPS["two-moons"], mode, 1)
+    argv = exp.cli_command(moons).replace("DIR", "/tmp/x").split()[1:]
+    assert build_config(build_parser().parse_args(argv)) == moons
+
+
+def test_compare_reports_mean_and_std_over_seeds(tmp_path):
+    tiny = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, epochs=1))
+    result = exp.compare("two-moons", seeds=2, device="cpu", setup=tiny, out_dir=tmp_path)
+    assert set(result["modes"]) == set(exp.MODES)
+    for mode in exp.MODES:
+        for key in ("target_accuracy", "domain_accuracy", "proxy_a_distance"):
+            cell = result["modes"][mode][key]
+            assert len(cell["values"]) == 2
+            assert cell["mean"] == pytest.approx(statistics.fmean(cell["values"]))
+            assert cell["std"] == pytest.approx(statistics.stdev(cell["values"]))
+    assert (tmp_path / "boundary.png").exists() and (tmp_path / "features.png").exists()
+    assert result["paper_mnist_to_mnist_m"]["dann"] == 0.7666

@@ -1,0 +1,58 @@
+"""`genlab train gan-1d`: the 1-D family through the CLI, its snapshots and plots, the mixture target."""
+
+import json
+
+import pytest
+import torch
+
+from genlab.cli import main
+from genlab.train import checkpoint
+
+ONE_D = ["train", "gan-1d", "--batch-size", "64", "--epochs", "0", "--log-every", "5", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny 1-D nets: extra threads only add contention (restored afterwards)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_mixture_run_writes_fig1_snapshots_and_plots(tmp_path):
+    run = tmp_path / "run"
+    assert main([*ONE_D, "--data", "gauss-1d-mixture", "--out", str(run), "--max-steps", "40"]) == 0
+    (snap_path,) = sorted((run / "samples").glob("stage_*.json"))
+    snap = json.loads(snap_path.read_text())
+    assert snap["step"] == 40 and len(snap["x"]) == len(snap["d"]) == len(snap["p_g"]) == len(snap["d_star"])
+    x, p = torch.tensor(snap["x"]), torch.tensor(snap["p_data"])
+    assert float(torch.trapezoid(p, x)) == pytest.approx(1.0, abs=1e-3)  # the exact mixture density, both modes
+    assert float(p[(x - 2).abs().argmin()]) == pytest.approx(float(p[(x - 6).abs().argmin()]), rel=0.05)
+    assert float(torch.trapezoid(torch.tensor(snap["p_g"]), x)) == pytest.approx(1.0, abs=0.02)  # KDE of G
+    assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "s.png")]) == 2  # 1-D: no image grid
+    for kind in ("stages", "densities", "equilibrium", "game"):
+        assert main(["plot", str(run), kind, "--out", str(tmp_path / f"{kind}.png")]) == 0
+        assert (tmp_path / f"{kind}.png").stat().st_size > 0
+
+
+def test_frozen_affine_generator_does_not_move_and_has_exact_density(tmp_path):
+    run = tmp_path / "run"
+    assert main([*ONE_D, "--data", "gauss-1d", "--out", str(run), "--max-steps", "20", "--generator", "affine",
+                 "--affine-init", "0.8", "3.5", "--freeze-generator"]) == 0
+    tensors, _ = checkpoint.read_safetensors(run / "model.safetensors")
+    assert float(tensors["generator.a"]) == pytest.approx(0.8) and float(tensors["generator.b"]) == pytest.approx(3.5)
+    snap = json.loads(max((run / "samples").glob("stage_*.json")).read_text())
+    assert snap["p_g_exact"] is True
+    x = torch.tensor(snap["x"], dtype=torch.float64)
+    expected = torch.exp(-0.5 * ((x - 3.5) / 0.8) ** 2) / (0.8 * (2 * torch.pi) ** 0.5)
+    torch.testing.assert_close(torch.tensor(snap["p_g"], dtype=torch.float64), expected)
+
+
+def test_gan_1d_rejects_image_data_and_an_affine_g_with_a_wide_latent(tmp_path, capsys):
+    """In-process (the CLI's exit-2 path itself is covered by tests/train/test_gan.py through run_cli)."""
+    assert main([*ONE_D, "--data", "digits", "--out", str(tmp_path / "a"), "--max-steps", "2"]) == 2
+    assert main([*ONE_D, "--data", "gauss-1d", "--out", str(tmp_path / "b"), "--max-steps", "2",
+                 "--generator", "affine", "--latent-dim", "3"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and "1-D toy data" in lines[0] and "--latent-dim 3" in lines[1], lines
