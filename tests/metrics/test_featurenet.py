@@ -72,7 +72,8 @@ def test_dataset_keys():
     assert fnet.dataset_key("fashion-mnist", None) == "fashion-mnist"
     assert fnet.dataset_key("fashion-mnist", 32) == "fashion-mnist-32px"
     key = fnet.dataset_key("idx:/data/my images/train-images-idx3-ubyte", None)
-    assert "/" not in key and " " not in key and key != fnet.dataset_key("idx:/other/train-images-idx3-ubyte", None)
+    assert "/" not in key and " " not in key
+    assert key != fnet.dataset_key("idx:/other/train-images-idx3-ubyte", None)
     assert fnet.train_command("digits", 16) == "genlab featurenet train --data digits --image-size 16"
 
 

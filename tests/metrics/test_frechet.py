@@ -30,7 +30,7 @@ def test_diagonal_covariances_match_closed_form(dim):
 def test_general_spd_matches_scipy_sqrtm(seed):
     gen = torch.Generator().manual_seed(seed)
     dim = 5
-    m1, m2 = torch.randn(dim, generator=gen, dtype=torch.float64), torch.randn(dim, generator=gen, dtype=torch.float64)
+    m1, m2 = torch.randn(2, dim, generator=gen, dtype=torch.float64)
     c1, c2 = _spd(dim, gen), _spd(dim, gen)
     a, b = c1.numpy(), c2.numpy()
     # independent route: sqrtm of the non-symmetric product S1 S2 (Schur method), as pytorch-fid does

@@ -52,7 +52,8 @@ class FeatureNet(nn.Module):
         self.trunk = nn.Sequential(
             nn.Conv2d(c, width, 5, stride=2, padding=2, bias=False), nn.BatchNorm2d(width), nn.ReLU(),
             # (B, w, H/2, W/2)
-            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * width), nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * width),
+            nn.ReLU(),
             # (B, 2w, H/4, W/4), averaged down to at most 7x7 for large images
             nn.AdaptiveAvgPool2d(MAX_MAP) if big else nn.Identity(), nn.Flatten(),
             nn.Linear(2 * width * min(h4, MAX_MAP) * min(w4, MAX_MAP), feature_dim), nn.ReLU(),

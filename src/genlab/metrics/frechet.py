@@ -36,7 +36,8 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     mu1, mu2: (D,); cov1, cov2: (D, D) symmetric PSD. Returns a float >= 0 (up to round-off).
     """
     mu1, mu2, cov1, cov2 = (_as_f64(t) for t in (mu1, mu2, cov1, cov2))
-    if mu1.shape != mu2.shape or mu1.dim() != 1 or cov1.shape != (len(mu1), len(mu1)) or cov2.shape != cov1.shape:
+    d = len(mu1)
+    if mu1.dim() != 1 or mu2.shape != mu1.shape or cov1.shape != (d, d) or cov2.shape != (d, d):
         raise UsageError(f"frechet_distance: shapes do not fit: mean {tuple(mu1.shape)} / {tuple(mu2.shape)}, "
                          f"covariance {tuple(cov1.shape)} / {tuple(cov2.shape)}; accepted: (D,) and (D, D)")
     # Tr((S1 S2)^{1/2}) = nuclear norm of S1^{1/2} S2^{1/2}: (R1 R2)^T (R1 R2) = R2 S1 R2 has the spectrum of

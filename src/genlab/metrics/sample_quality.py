@@ -44,9 +44,10 @@ def draw_samples(task, n: int, *, shape: tuple[int, ...], device: torch.device, 
     for start in range(0, n, SAMPLE_BATCH):
         b = min(SAMPLE_BATCH, n - start)
         x = task.sample(b, generator=generator)
-        if tuple(x.shape) != (b, *shape) or not torch.isfinite(x).all():
-            raise GenlabError(f"task.sample({b}) returned {tuple(x.shape)} (finite: {bool(torch.isfinite(x).all())}); "
-                              f"expected finite ({b}, {', '.join(map(str, shape))}) in [0, 1]")
+        finite = bool(torch.isfinite(x).all())
+        if tuple(x.shape) != (b, *shape) or not finite:
+            raise GenlabError(f"task.sample({b}) returned {tuple(x.shape)} (finite: {finite}); expected finite "
+                              f"({b}, {', '.join(map(str, shape))}) in [0, 1]")
         out[start:start + b] = to_uint8(x.cpu())
     return out
 
@@ -104,7 +105,8 @@ def _featurenet_part(net, record, fakes, reference, floor, *, device, seed) -> d
 
     ref_f, ref_l = featurize(features_and_logits, reference, device=device)
     out = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, fakes, device=device), seed=seed)
-    floor_metrics = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, floor, device=device), seed=seed)
+    floor_metrics = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, floor, device=device),
+                                    seed=seed)
     out.update({f"floor_{k}": v for k, v in floor_metrics.items()})
     out["featurenet"] = {"sha256": record["sha256"], "path": record["path"], "dataset": record["dataset"],
                          "test_accuracy": record["test_accuracy"], "feature_dim": record["feature_dim"]}
@@ -122,8 +124,8 @@ def _inception_part(net, weights: Path, fakes, reference, floor, *, device) -> d
             "inception_weights": {"path": str(weights), "sha256": digest}}
 
 
-def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | None, inception_weights: Path | None,
-                 device: torch.device, seed: int, fid: bool) -> dict:
+def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | None,
+                 inception_weights: Path | None, device: torch.device, seed: int, fid: bool) -> dict:
     """Sample-quality numbers of a trained generative run (see the module docstring for the keys).
 
     n: samples to draw (None: as many as the floor half). The feature net is checked before any sampling,
