@@ -7,11 +7,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 _TMP = Path(tempfile.mkdtemp(prefix="genlab-tests-"))
 os.environ.setdefault("GENLAB_CACHE", str(_TMP / "cache"))
 os.environ.setdefault("GENLAB_DATA", str(_TMP / "data"))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Tests use tiny nets, where a second thread only adds overhead; pytest-xdist runs two test processes instead.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 

@@ -81,7 +81,11 @@ def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def differences(old: dict, new: dict, *, ignore: set[str] = frozenset()) -> list[str]:
-    """Keys (dotted) whose values differ between two config dicts, minus the ignored ones."""
+def differences(old: dict, new: dict, *, ignore: set[str] = frozenset(), common_only: bool = False) -> list[str]:
+    """Keys (dotted) whose values differ between two config dicts, minus the ignored ones.
+
+    common_only: compare only keys both have (a field added to genlab later does not orphan older runs).
+    """
     a, b = flatten(old), flatten(new)
-    return sorted(k for k in set(a) | set(b) if k not in ignore and a.get(k) != b.get(k))
+    keys = set(a) & set(b) if common_only else set(a) | set(b)
+    return sorted(k for k in keys if k not in ignore and a.get(k) != b.get(k))

@@ -109,7 +109,7 @@ def load_run(run_dir: Path, *, device: torch.device) -> LoadedRun:
     tensors, file_meta = checkpoint.read_safetensors(run_dir / MODEL)
     from genlab.config import RESUMABLE_CHANGES, differences
 
-    if differences(file_meta.get("config") or {}, config.to_dict(), ignore=RESUMABLE_CHANGES):
+    if differences(file_meta.get("config") or {}, config.to_dict(), ignore=RESUMABLE_CHANGES, common_only=True):
         raise UsageError(f"{run_dir / MODEL}: weights belong to another config than {run_dir / CONFIG}")
     checkpoint.load_module_tensors(task.modules, tensors, source=run_dir / MODEL)
     for module in task.modules.values():
