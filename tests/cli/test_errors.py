@@ -18,6 +18,8 @@ TINY = ["--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-step
     (["train", "ae", "--data", "idx:{tmp}/missing-images-idx3-ubyte", "--out", "{tmp}/r"], "missing"),
     (["train", "ae", "--data", "folder:{tmp}/empty", "--out", "{tmp}/r"], "empty"),
     (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--epochs", "abc"], "--epochs"),
+    (["train", "ae", "--data", "digits", "--out", "{tmp}/r", "--device", "cpu", "--precision", "fp16"],
+     "--precision fp16"),
 ])
 def test_bad_training_input_is_one_line_exit_2(tmp_path, args, fragment):
     (tmp_path / "empty").mkdir()
