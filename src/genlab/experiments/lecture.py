@@ -235,8 +235,8 @@ def gan_1d(ctx: Context) -> Outcome:
 def dcgan(ctx: Context) -> Outcome:
     from genlab.experiments import gan as gex
 
-    run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=_budget(ctx, 30, 2500),
-                       batch_size=64, image_size=32, ngf=_budget(ctx, 16, 64), ndf=_budget(ctx, 16, 64))
+    run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=_budget(ctx, 30, 1500),
+                       batch_size=64, image_size=32, ngf=_budget(ctx, 16, 32), ndf=_budget(ctx, 16, 32))
     folder = ctx.folder("dcgan")
     samples = sorted((run.run_dir / "samples").glob("*.png"))
     keep = [samples[i] for i in sorted({0, len(samples) // 2, len(samples) - 1})] if samples else []
@@ -332,8 +332,9 @@ EXPERIMENTS = [
     Experiment("dcgan", "GAN: DCGAN samples on Fashion-MNIST",
                "A convolutional generator learns to turn noise into clothing images; fixed noise shows the "
                "samples improving over training.",
-               "genlab train gan --data fashion-mnist --image-size 32 --epochs 0 --max-steps 2500 --out runs/dcgan\n"
-               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.5, "default": 20.0}),
+               "genlab train gan --data fashion-mnist --image-size 32 --ngf 32 --ndf 32 --epochs 0 --max-steps 1500 "
+               "--out runs/dcgan\n"
+               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.5, "default": 10.0}),
     Experiment("gan-considerations", "GAN considerations: D wins, saturation, equilibrium",
                "D usually wins and saturates first; with the min-max loss G's gradient vanishes when D is "
                "confident, the non-saturating loss keeps G learning; at equilibrium D outputs 1/2 for both.",
