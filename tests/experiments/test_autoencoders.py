@@ -9,14 +9,6 @@ from genlab.experiments import autoencoders as ex
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def ae_run(tmp_path_factory):
     return ex.train_run("ae", "digits", tmp_path_factory.mktemp("ae") / "run", max_steps=120, lr=3e-3,

@@ -17,14 +17,9 @@ from genlab.train.loop import train
 @pytest.fixture(scope="module")
 def moons():
     """Source-only and DANN on two moons, seed 0, the budget of the experiment table (seconds on a CPU).
-    One thread: with two, these tiny nets burn 4x the CPU time spinning on a shared machine."""
+    (conftest.py runs the suite on one thread: with two, these tiny nets mostly spin.)"""
     setup = exp.SETUPS["two-moons"]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return {mode: exp.fit(exp.run_config(setup, mode, 0, device="cpu")) for mode in ("source-only", "dann")}
-    finally:
-        torch.set_num_threads(threads)
+    return {mode: exp.fit(exp.run_config(setup, mode, 0, device="cpu")) for mode in ("source-only", "dann")}
 
 
 def test_dann_beats_source_only_on_the_rotated_moons(moons):

@@ -11,15 +11,6 @@ from genlab.train import checkpoint
 ONE_D = ["train", "gan-1d", "--batch-size", "64", "--epochs", "0", "--log-every", "5", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny 1-D nets: extra threads only add contention (restored afterwards)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_mixture_run_writes_fig1_snapshots_and_plots(tmp_path):
     run = tmp_path / "run"
     assert main([*ONE_D, "--data", "gauss-1d-mixture", "--out", str(run), "--max-steps", "40"]) == 0

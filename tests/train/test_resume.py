@@ -1,6 +1,5 @@
 """Crash safety: a run killed with SIGKILL at a random step and resumed ends bit-identical."""
 
-import os
 import random
 import signal
 import subprocess

@@ -23,16 +23,6 @@ def make_task(seed=0, **model):
     return vae_family.Task(config, INFO, torch.device("cpu"))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny nets on a shared 2-core machine: a second OpenMP thread only adds spin-waiting (40x slower
-    under load), so these tests run single-threaded and restore the setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def digits():
     ds = gdata.load("digits")

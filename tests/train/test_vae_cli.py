@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from genlab.experiments.autoencoders import train_run
 from tests.conftest import assert_one_line_error, run_cli
@@ -22,14 +21,6 @@ class Result:
         self.returncode = main(argv)
         captured = capsys.readouterr()
         self.stdout, self.stderr = captured.out, captured.err
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

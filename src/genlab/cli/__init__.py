@@ -16,7 +16,7 @@ COMMANDS = ("datasets", "train", "evaluate", "sample", "plot", "report", "featur
 class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2 (DESIGN.md), not usage + message."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's hook
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 

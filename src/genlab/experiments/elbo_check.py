@@ -8,8 +8,12 @@ from pathlib import Path
 
 import torch
 
-from genlab.objectives.elbo import (importance_weighted_log_px, kl_to_standard_normal,
-                                    linear_gaussian_expected_log_likelihood, gaussian_log_likelihood)
+from genlab.objectives.elbo import (
+    gaussian_log_likelihood,
+    importance_weighted_log_px,
+    kl_to_standard_normal,
+    linear_gaussian_expected_log_likelihood,
+)
 from genlab.report.figures import plt, save_figure
 
 

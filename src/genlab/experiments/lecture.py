@@ -8,7 +8,6 @@ reused), so `genlab lecture` can be stopped and started at will.
 from __future__ import annotations
 
 import dataclasses
-
 from pathlib import Path
 
 import torch

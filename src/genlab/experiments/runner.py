@@ -35,7 +35,7 @@ class Experiment:
     title: str
     claim: str                      # one or two sentences: what the slide claims
     command: str                    # the command that reproduces it alone
-    run: Callable[["Context"], Outcome]
+    run: Callable[[Context], Outcome]
     minutes: dict = field(default_factory=lambda: {"quick": 0.5, "default": 3.0})  # estimated time
 
 

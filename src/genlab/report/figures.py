@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from genlab import io  # noqa: E402
+from genlab import io
 
 
 def save_figure(fig, path: Path, *, dpi: int = 110) -> None:
