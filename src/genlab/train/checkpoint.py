@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import safetensors
 import safetensors.torch
+from safetensors.torch import load as load_safetensors
 import torch
 from torch import nn
 
@@ -143,7 +144,7 @@ def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     try:
-        tensors = safetensors.torch.load(path.read_bytes())
+        tensors = load_safetensors(path.read_bytes())  # safetensors: no pickle, no code
         with safetensors.safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(META_KEY)
     except Exception as exc:  # safetensors raises several types for corrupt input
