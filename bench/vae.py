@@ -6,13 +6,14 @@ on the [0, 1] grey levels (BCE summed over pixels), closed-form KL, Adam lr 1e-3
 genlab: `genlab.train.loop.train` on `fashion-mnist` for one epoch: the in-memory uint8 tensor indexed by
   epoch_permutation, the loss from logits, fused Adam, plus what the loop does at an epoch end (test-split
   evaluation, sample grids, a checkpoint). The clock includes loading the dataset from genlab's cache.
-baseline: the example's code path: torchvision.datasets.FashionMNIST (ToTensor per sample) in a DataLoader
+baseline: the example's code path, its clock likewise from building its datasets (torchvision reads the
+  decompressed IDX files): torchvision.datasets.FashionMNIST (ToTensor per sample) in a DataLoader
   (shuffle, num_workers=0 as on CPU), sigmoid output + F.binary_cross_entropy(reduction="sum"), plain Adam,
   loss.item() per step, then its test pass and its two save_image calls.
 gemm_floor_s: the same matrix products alone (forward, grad-input, grad-weight of every Linear, one epoch).
 nll_k5000_s: the K = 5000 importance-weighted NLL over the 10k test images (measured on --nll-images
   images and scaled, when fewer than 10k; the JSON says which).
-Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock cpu|wall] [--nll-images N]
+Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import io
 import json
 import os
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -60,12 +62,12 @@ def genlab_config(seed: int = 0, epochs: int = 1):
                                        checkpoint_every=10 ** 9))
 
 
-def time_genlab(run_dir: Path) -> tuple[Clock, float]:
+def time_genlab(run_dir: Path, seed: int) -> tuple[Clock, float]:
     """(clock of one epoch through genlab's loop, test loss in nats per image)."""
     from genlab.train.loop import train
 
     with Clock() as clock:
-        result = train(genlab_config(), run_dir, force=True, progress=False)
+        result = train(genlab_config(seed), run_dir, force=True, progress=False)
     return clock, result.last_test["loss"]
 
 
@@ -101,19 +103,19 @@ def torchvision_root(root: Path) -> Path:
     return root
 
 
-def time_baseline(root: Path, out: Path) -> tuple[Clock, float]:
+def time_baseline(root: Path, out: Path, seed: int) -> tuple[Clock, float]:
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
     from torchvision.utils import save_image
 
-    torch.manual_seed(0)
+    clock = Clock().__enter__()  # from here, as genlab's clock: building the datasets reads the files
+    torch.manual_seed(seed)
     train_loader = DataLoader(datasets.FashionMNIST(str(root), train=True, transform=transforms.ToTensor()),
                               batch_size=BATCH, shuffle=True)
     test_loader = DataLoader(datasets.FashionMNIST(str(root), train=False, transform=transforms.ToTensor()),
                              batch_size=BATCH, shuffle=False)
     model = ExampleVAE()
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    clock = Clock().__enter__()
     model.train()
     train_loss = 0.0
     for batch_idx, (data, _) in enumerate(train_loader):
@@ -174,11 +176,14 @@ def time_nll(run_dir: Path, n_images: int, k: int = 5000) -> tuple[Clock, float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="alternating runs of each; the fastest counts")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads for both (default: 1)")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="what genlab_s/baseline_s count: process CPU seconds (default; stable on a "
-                             "shared machine with --threads 1) or wall seconds; both are in the JSON")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="alternating runs of each, seeds 0..N-1: the fastest time counts, test losses are "
+                             "averaged over the seeds (default: 3)")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help=f"torch threads for both (default: torch's default here, {torch.get_num_threads()})")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="wall",
+                        help="what genlab_s/baseline_s count: wall seconds (default) or process CPU seconds "
+                             "(steadier on a busy machine, with --threads 1); both are in the JSON")
     parser.add_argument("--nll-images", type=int, default=200, help="test images for the K=5000 NLL timing")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -191,10 +196,10 @@ def main() -> None:
         tmp = Path(tmp)
         root = torchvision_root(tmp / "tv")
         genlab, baseline, gemm = [], [], []
-        for _ in range(args.repeats):  # interleaved, so a burst of load on the machine hits both
-            genlab.append(time_genlab(tmp / "run"))
+        for seed in range(args.repeats):  # interleaved, so a burst of load on the machine hits both
+            genlab.append(time_genlab(tmp / "run", seed))
             with contextlib.redirect_stdout(io.StringIO()):
-                baseline.append(time_baseline(root, tmp))
+                baseline.append(time_baseline(root, tmp, seed))
             gemm.append(time_gemm_floor())
         nll_clock, nll, nll_se = time_nll(tmp / "run", args.nll_images)
     print(json.dumps(report(args, genlab, baseline, gemm, nll_clock, nll, nll_se)))
@@ -202,8 +207,10 @@ def main() -> None:
 
 def report(args, genlab, baseline, gemm, nll_clock, nll, nll_se) -> dict:
     pick = (lambda c: c.cpu) if args.clock == "cpu" else (lambda c: c.wall)
-    g_s, g_loss = min(((pick(c), loss) for c, loss in genlab), key=lambda t: t[0])
-    b_s, b_loss = min(((pick(c), loss) for c, loss in baseline), key=lambda t: t[0])
+    g_s, b_s = min(pick(c) for c, _ in genlab), min(pick(c) for c, _ in baseline)
+    g_loss = statistics.mean(loss for _, loss in genlab)
+    b_loss = statistics.mean(loss for _, loss in baseline)
+    spread = (lambda runs: round(statistics.stdev(loss for _, loss in runs), 3) if len(runs) > 1 else None)
     floor = min(pick(c) for c in gemm)
     scale = 10000 / args.nll_images
     return {
@@ -215,7 +222,9 @@ def report(args, genlab, baseline, gemm, nll_clock, nll, nll_se) -> dict:
         "baseline_wall_s": [round(c.wall, 2) for c, _ in baseline],
         "baseline_cpu_s": [round(c.cpu, 2) for c, _ in baseline],
         "genlab_test_loss": round(g_loss, 3), "baseline_test_loss": round(b_loss, 3),
-        "test_loss_unit": "nats per image: -ELBO (BCE + KL), one posterior sample, 10k test images",
+        "genlab_test_loss_sd": spread(genlab), "baseline_test_loss_sd": spread(baseline),
+        "test_loss_unit": f"nats per image: -ELBO (BCE + KL), one posterior sample, 10k test images, mean (sd) "
+                          f"over seeds 0..{args.repeats - 1}",
         "nll_k5000_s": round(pick(nll_clock) * scale, 1), "nll_k5000_measured_images": args.nll_images,
         "nll_k5000_measured_wall_s": round(nll_clock.wall, 2), "nll_k5000_measured_cpu_s": round(nll_clock.cpu, 2),
         "nll_k5000_note": f"measured on the first {args.nll_images} test images and scaled x{scale:g} to 10k",

@@ -53,7 +53,7 @@ def image_rows(rows: list[tuple[str, torch.Tensor]], out_path: Path, *, title: s
     """One labelled row of images (B, C, H, W) in [0, 1] per entry, stacked; written atomically."""
     width = max(len(images) for _, images in rows)
     fig, axes = plt.subplots(len(rows), 1, figsize=(min(1.0 * width, 16), 1.25 * len(rows) + 0.4),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")  # keeps the suptitle off the rows
     for ax, (label, images) in zip(axes[:, 0], rows):
         grid = make_grid(images.cpu(), nrow=len(images))
         ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255)
@@ -69,7 +69,8 @@ def image_panels(panels: list[tuple[str, torch.Tensor]], out_path: Path, *, titl
     """Image grids (B, C, H, W) in [0, 1] side by side, each with its own title; written atomically."""
     grids = [make_grid(images.cpu(), nrow=nrow) for _, images in panels]
     aspect = grids[0].shape[0] / grids[0].shape[1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5.5 * aspect + 0.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5.5 * aspect + 0.6), squeeze=False,
+                             layout="constrained")  # keeps the suptitle off the panel titles
     for ax, (label, _), grid in zip(axes[0], panels, grids):
         ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255)
         ax.set_axis_off()

@@ -169,11 +169,10 @@ class _Loop:
         bar = Progress(total=self.total, initial=start, desc=f"train {self.config.family}",
                        enabled=self.progress_enabled)
         step = start
+        self._set_training(True)
         try:
             while step < self.total:
                 epoch, x, y = self._batch(step)
-                for module in self.task.modules.values():
-                    module.train()
                 with self.autocast():
                     metrics = self.task.train_step(x, y, step)
                 step += 1
@@ -184,12 +183,18 @@ class _Loop:
                     bar.update(0, self._flush(step, epoch))
                 if epoch_work:
                     self._end_epoch(step, epoch, final=step == self.total)
+                    self._set_training(True)
                 elif step % self.config.train.checkpoint_every == 0:
                     self._save(step)
                 bar.update(1)
         finally:
             bar.close()
         return TrainResult(self.run_dir, step, self.total, self.last_train, self.last_test)
+
+    def _set_training(self, mode: bool) -> None:
+        # Only at transitions: module.train() walks every submodule, a visible cost per step on small nets.
+        for module in self.task.modules.values():
+            module.train(mode)
 
     def _accumulate(self, metrics: dict[str, torch.Tensor], batch: int) -> None:
         for key, value in metrics.items():
@@ -220,8 +225,7 @@ class _Loop:
         return means
 
     def _end_epoch(self, step: int, epoch: int, *, final: bool) -> None:
-        for module in self.task.modules.values():
-            module.eval()
+        self._set_training(False)
         limit = self.config.train.eval_limit
         take = len(self.test) if limit is None else min(len(self.test), limit)
         if take:

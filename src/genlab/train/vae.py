@@ -114,9 +114,13 @@ def content_seeds(x: torch.Tensor) -> torch.Tensor:
     untouched): each test image gets the same fixed binarization whichever chunk it is evaluated in, and a
     chunk gets the same posterior noise every time it is evaluated.
     """
-    q = (x.detach().flatten(1).clamp(0, 1) * 255).round().long()
-    weights = (torch.arange(1, q.shape[1] + 1, device=q.device) * 2654435761) % 2147483647
-    return (q * weights).sum(1) % (2 ** 62)
+    q = (x.detach().flatten(1).clamp(0, 1) * 255).round()
+    weights = (torch.arange(1, q.shape[1] + 1, device=q.device, dtype=torch.int64) * 2654435761) % 2147483647
+    if 255 * 2147483647 * q.shape[1] < 2 ** 53:
+        # One float64 matrix-vector product instead of five int64 passes: every term and partial sum is an
+        # integer below 2^53, so the result is exact in any summation order (and equals the int64 sum).
+        return (q.double() @ weights.double()).long() % (2 ** 62)
+    return (q.long() * weights).sum(1) % (2 ** 62)
 
 
 class Task(base.Task):
