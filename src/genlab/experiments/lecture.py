@@ -1,7 +1,8 @@
 """The lecture's experiments in its order, each a small function of a `Context` returning an `Outcome`.
 
-Budgets: `quick` checks the pipeline in a few minutes; `default` gives recognisable results within about
-an hour on 2 CPU cores. Every training run resumes (a re-run after a kill continues, a finished run is
+Budgets: `quick` checks the pipeline in about a minute; `default` gives recognisable results in about a
+quarter of an hour on 2 CPU cores (the target is at most an hour). The estimates beside each experiment are
+minutes measured on such a machine. Every training run resumes (a re-run after a kill continues, a finished run is
 reused), so `genlab lecture` can be stopped and started at will.
 """
 
@@ -234,7 +235,7 @@ def gan_1d(ctx: Context) -> Outcome:
 def dcgan(ctx: Context) -> Outcome:
     from genlab.experiments import gan as gex
 
-    run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=_budget(ctx, 30, 1500),
+    run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=_budget(ctx, 30, 4500),
                        batch_size=64, image_size=32, ngf=_budget(ctx, 16, 32), ndf=_budget(ctx, 16, 32))
     folder = ctx.folder("dcgan")
     samples = sorted((run.run_dir / "samples").glob("*.png"))
@@ -280,63 +281,63 @@ EXPERIMENTS = [
                "L(x) = log p(x) - KL(q(z|x) || p(z|x)): the ELBO equals log p(x) when q is the true posterior, "
                "and the importance-weighted bound tightens towards log p(x) as K grows.",
                "python -c 'from genlab.experiments.elbo_check import elbo_identity; print(elbo_identity(\"elbo.png\"))'",
-               elbo_recap, {"quick": 0.1, "default": 0.2}),
+               elbo_recap, {"quick": 0.05, "default": 0.1}),
     Experiment("ae-recon", "Standard AE: reconstruction (faces)",
                "A deterministic autoencoder reconstructs faces through a low-dimensional code.",
                _cmd("genlab train ae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
                     "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/ae-faces",
-                    "genlab plot runs/ae-faces recon"), ae_recon, {"quick": 0.5, "default": 3.0}),
+                    "genlab plot runs/ae-faces recon"), ae_recon, {"quick": 0.1, "default": 1.5}),
     Experiment("ae-noisy-latent", "Standard AE with noise added to the code",
                "Adding noise to an AE's code before decoding degrades the reconstruction: nothing trained the "
                "decoder to handle codes near, but not at, the encoded points.",
-               "genlab plot runs/ae-faces latent-noise", ae_noisy, {"quick": 0.1, "default": 0.1}),
+               "genlab plot runs/ae-faces latent-noise", ae_noisy, {"quick": 0.02, "default": 0.05}),
     Experiment("ae-noise-only", "Standard AE decoding pure noise",
                "Decoding N(0, I) noise with a plain AE gives no faces: its code space is not a generative model.",
-               "genlab plot runs/ae-faces noise-decode", ae_noise_only, {"quick": 0.1, "default": 0.1}),
+               "genlab plot runs/ae-faces noise-decode", ae_noise_only, {"quick": 0.02, "default": 0.05}),
     Experiment("vae-recon", "VAE: reconstruction from a posterior sample",
                "A VAE reconstructs from a sample z ~ q(z|x) = N(mu(x), sigma(x)^2 I) via z = mu + sigma * eps.",
                _cmd("genlab train vae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
                     "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/vae-faces",
-                    "genlab plot runs/vae-faces recon"), vae_sample_recon, {"quick": 0.5, "default": 3.0}),
+                    "genlab plot runs/vae-faces recon"), vae_sample_recon, {"quick": 0.1, "default": 1.5}),
     Experiment("vae-generation", "VAE: generation from N(0, I), 200-D latent",
                "Because training pulls q(z|x) towards the prior, decoding z ~ N(0, I) gives plausible images.",
                _cmd("genlab train vae --data fashion-mnist --latent-dim 200 --epochs 0 --max-steps 4000 "
                     "--out runs/vae-fashion", "genlab sample runs/vae-fashion --n 64 --out samples.png"),
-               vae_generate, {"quick": 0.5, "default": 3.0}),
+               vae_generate, {"quick": 0.1, "default": 1}),
     Experiment("vae-manifold", "VAE: the 2-D latent manifold of digits",
                "Decoding a linearly spaced grid of a 2-D latent shows clusters of similar digits that morph into "
                "each other, with some non-digits in between.",
                _cmd("genlab train vae --data mnist-5k --latent-dim 2 --hidden 512 256 --epochs 0 --max-steps 6000 "
                     "--out runs/vae-2d", "genlab plot runs/vae-2d manifold"), manifold,
-               {"quick": 0.5, "default": 5.0}),
+               {"quick": 0.1, "default": 1.2}),
     Experiment("vae-latent", "VAE: the latent distribution",
                "Encoded means cluster by class and roughly fill the prior N(0, I); KL per dimension shows how "
                "many latent units the model actually uses.",
                "genlab plot runs/vae-2d latent\ngenlab plot runs/vae-fashion kl-per-dim", latent_distribution,
-               {"quick": 0.2, "default": 0.5}),
+               {"quick": 0.02, "default": 0.1}),
     Experiment("dann-two-moons", "Adversarial loss: domain-adversarial training on two moons",
                "Increasing the loss of a domain classifier (gradient reversal) makes features domain-invariant, "
                "so a classifier trained on the source transfers to a shifted target.",
                "python -m genlab.experiments.dann --task two-moons --seeds 3", dann_moons,
-               {"quick": 0.3, "default": 1.0}),
+               {"quick": 0.05, "default": 0.4}),
     Experiment("dann-digits", "Adversarial loss: digits to digits on photos",
                "The same on images: MNIST digits to digits blended with photo patches (MNIST-M construction).",
                "python -m genlab.experiments.dann --task mnist-5k --seeds 3", dann_digits,
-               {"quick": 0.5, "default": 6.0}),
+               {"quick": 0.1, "default": 1.7}),
     Experiment("gan-1d", "GAN: the simple 1-D example, D vs the optimal D*",
                "For a fixed G the optimal discriminator is D* = p_data / (p_data + p_g) and the game's value is "
                "-log 4 + 2 JSD(p_data || p_g); training moves p_g towards p_data and D towards 1/2.",
                "genlab train gan-1d --data gauss-1d --epochs 0 --max-steps 2000 --out runs/gan-1d\n"
-               "genlab plot runs/gan-1d stages", gan_1d, {"quick": 0.5, "default": 3.0}),
+               "genlab plot runs/gan-1d stages", gan_1d, {"quick": 0.05, "default": 0.3}),
     Experiment("dcgan", "GAN: DCGAN samples on Fashion-MNIST",
                "A convolutional generator learns to turn noise into clothing images; fixed noise shows the "
                "samples improving over training.",
-               "genlab train gan --data fashion-mnist --image-size 32 --ngf 32 --ndf 32 --epochs 0 --max-steps 1500 "
+               "genlab train gan --data fashion-mnist --image-size 32 --ngf 32 --ndf 32 --epochs 0 --max-steps 4500 "
                "--out runs/dcgan\n"
-               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.5, "default": 10.0}),
+               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.1, "default": 6.5}),
     Experiment("gan-considerations", "GAN considerations: D wins, saturation, equilibrium",
                "D usually wins and saturates first; with the min-max loss G's gradient vanishes when D is "
                "confident, the non-saturating loss keeps G learning; at equilibrium D outputs 1/2 for both.",
                "python -c 'from genlab.experiments.gan import saturation_experiment as s; print(s(\".\"))'",
-               considerations, {"quick": 0.3, "default": 1.5}),
+               considerations, {"quick": 0.05, "default": 0.1}),
 ]
