@@ -50,7 +50,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 
 bench: setup
-	for b in bench/*.py; do $(PY) $$b; done
+	for b in bench/[!_]*.py; do $(PY) $$b; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache

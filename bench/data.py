@@ -11,15 +11,14 @@ Prints one JSON object.   Usage: python bench/data.py [--repeats N] [--threads N
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from _torchvision_layout import torchvision_root  # bench/ is on sys.path when run as a script
 
 BATCH = 128
 
@@ -35,16 +34,6 @@ def time_genlab_epoch(images: torch.Tensor, labels: torch.Tensor) -> float:
         y = labels.index_select(0, idx)  # (128,) int64
         del x, y  # a training step would consume the batch here
     return time.perf_counter() - start
-
-
-def torchvision_root(source: Path, root: Path) -> Path:
-    """root/FashionMNIST/raw/<the four files, decompressed>: the layout torchvision's class reads."""
-    raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
-    for gz in source.glob("*-ubyte.gz"):
-        with gzip.open(gz, "rb") as src, open(raw / gz.name[:-3], "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return root
 
 
 def time_baseline_epoch(root: Path) -> float:
@@ -83,7 +72,7 @@ def main() -> None:
         first, cached, dataset = time_loads(Path(tmp) / "cache")
         from genlab.data.mnist import fashion_location
 
-        root = torchvision_root(fashion_location().parent, Path(tmp) / "tv")
+        root = torchvision_root(Path(tmp) / "tv", fashion_location().parent)
         images, labels = dataset.train.images, dataset.train.labels
         genlab_s = min(time_genlab_epoch(images, labels) for _ in range(args.repeats))
         baseline_s = min(time_baseline_epoch(root) for _ in range(args.repeats))

@@ -16,7 +16,6 @@ Prints one JSON object.   Usage: python bench/gan.py [--steps N] [--rounds R] [-
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -25,10 +24,10 @@ import time
 from pathlib import Path
 
 import torch
+from _torchvision_layout import torchvision_root  # bench/ is on sys.path as a script
 from torch import nn
 
 BATCH, SIZE, NZ, NGF, NDF = 64, 32, 100, 64, 64
-FMNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
 # ---- baseline: pytorch/examples dcgan/main.py, its nets with one stage fewer for 32 x 32 -------------------
@@ -56,15 +55,6 @@ def baseline_nets():
     net_g.apply(weights_init)
     net_d.apply(weights_init)
     return net_g, net_d
-
-
-def torchvision_root(root: Path) -> Path:
-    raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
-    for gz in FMNIST.glob("*-ubyte.gz"):
-        with gzip.open(gz, "rb") as src, open(raw / gz.name[:-3], "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return root
 
 
 class Baseline:

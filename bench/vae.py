@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import io
 import json
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -32,9 +30,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _torchvision_layout import FMNIST, torchvision_root  # bench/ is on sys.path as a script
 from torch import nn
 
-FMNIST = Path("/usr/share/datasets/fashion-mnist")
 BATCH, HIDDEN, LATENT, PIXELS, LR = 128, 400, 20, 784, 1e-3
 
 
@@ -91,16 +89,6 @@ class ExampleVAE(nn.Module):
 def example_loss(recon_x, x, mu, logvar):
     bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
     return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-
-
-def torchvision_root(root: Path) -> Path:
-    """root/FashionMNIST/raw/<the four IDX files, decompressed>: the layout torchvision's class reads."""
-    raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for gz in FMNIST.glob("*-ubyte.gz"):
-        with gzip.open(gz, "rb") as src, open(raw / gz.name[:-3], "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return root
 
 
 def time_baseline(root: Path, out: Path, seed: int) -> tuple[Clock, float]:
