@@ -25,7 +25,7 @@ from genlab.train.task import DataInfo
 
 RECON_LOSSES = ("bce", "mse")
 ARCHS = ("mlp", "conv")
-GRID_SEED = 1234  # fixed noise for the per-epoch noise-decoding grid
+GRID_SEED = 1234  # fixed noise for per-epoch grids (shared with the VAE), so epochs compare image by image
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,13 @@ def reconstruction_loss(kind: str, logits: torch.Tensor, x: torch.Tensor) -> tor
     return squared_error_per_image(torch.sigmoid(logits), x)
 
 
-class Task(base.Task):
-    def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
+class CodeModelTask(base.Task):
+    """What the AE and VAE families share: one model and its Adam, fixed noise and fixed test images for the
+    per-epoch grids, and the shape check when data is bound to a (possibly loaded) model."""
+
+    def __init__(self, config: RunConfig, info: DataInfo, device: torch.device, model: nn.Module):
         super().__init__(config, info, device)
-        self.model = build_model(config.model, info).to(device)
+        self.model = model.to(device)
         self.modules = {"model": self.model}
         self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr)}
         g = torch.Generator().manual_seed(GRID_SEED)
@@ -117,6 +120,11 @@ class Task(base.Task):
                              "--image-size) it was trained on")
         if dataset.kind == "image":  # a fixed set of test images so grids compare across epochs
             self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
+
+
+class Task(CodeModelTask):
+    def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
+        super().__init__(config, info, device, build_model(config.model, info))
 
     def train_step(self, x, y, step):
         out = self.net("model")(x)

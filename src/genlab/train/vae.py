@@ -38,14 +38,12 @@ from genlab.objectives.elbo import (
     kl_to_standard_normal,
     nats_to_bits_per_dim,
 )
-from genlab.train import task as base
-from genlab.train.ae import ARCHS, build_nets, make_adam, plot_kinds
+from genlab.train.ae import ARCHS, GRID_SEED, CodeModelTask, build_nets, plot_kinds
 from genlab.train.task import DataInfo
 
 DEFAULT_LR = 1e-3
 LIKELIHOODS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global",
                "gaussian-learned-pixel": "pixel"}
-GRID_SEED = 1234  # fixed noise for sample grids, so epochs compare image by image
 
 
 @dataclass(frozen=True)
@@ -123,23 +121,10 @@ def content_seeds(x: torch.Tensor) -> torch.Tensor:
     return (q.long() * weights).sum(1) % (2 ** 62)
 
 
-class Task(base.Task):
+class Task(CodeModelTask):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
-        super().__init__(config, info, device)
-        self.model = build_model(config.model, info).to(device)
-        self.modules = {"model": self.model}
-        self.optimizers = {"model": make_adam(self.model.parameters(), lr=config.train.lr)}
+        super().__init__(config, info, device, build_model(config.model, info))
         self.dims = math.prod(info.sample_shape)
-        g = torch.Generator().manual_seed(GRID_SEED)
-        self.fixed_z = torch.randn(64, config.model.latent_dim, generator=g).to(device)
-        self._grid_x: torch.Tensor | None = None
-
-    def bind_data(self, dataset) -> None:
-        check_shape(dataset, self.info, self.config)
-        if dataset.kind == "image":
-            from genlab.data import to_float
-
-            self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
 
     # --- the objective ---------------------------------------------------------------------------------
     def log_likelihood(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -262,14 +247,6 @@ class Task(base.Task):
             n = len(self._grid_x)
             save_grid(torch.cat([self._grid_x, recon]).cpu(), samples / f"recon_{epoch:04d}.png",
                       nrow=n // 2 if n > 8 else n)
-
-
-def check_shape(dataset, info: DataInfo, config: RunConfig) -> None:
-    """A loaded model only fits data of the shape it was built for: one line if not."""
-    if tuple(dataset.sample_shape) != tuple(info.sample_shape):
-        raise UsageError(f"--data {config.data.spec}: samples are {tuple(dataset.sample_shape)} but the model "
-                         f"was built for {tuple(info.sample_shape)}; use the data (and --image-size) it was "
-                         "trained on")
 
 
 PLOTS = plot_kinds("vae")
