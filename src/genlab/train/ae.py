@@ -21,6 +21,7 @@ from genlab.models.conv import ConvDecoder, ConvEncoder
 from genlab.models.mlp import MLPDecoder, MLPEncoder
 from genlab.objectives.reconstruction import bce_per_image, squared_error_per_image
 from genlab.train import task as base
+from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo
 
 RECON_LOSSES = ("bce", "mse")
@@ -73,15 +74,6 @@ def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, .
                 ConvDecoder(latent_dim, sample_shape, width=width))
     return (MLPEncoder(sample_shape, hidden, code_dim),
             MLPDecoder(latent_dim, tuple(reversed(hidden)), sample_shape))
-
-
-def make_adam(params, *, lr: float) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where this torch has one for the device (one kernel for all parameters
-    instead of a dozen small ops per tensor: a large share of a small model's step time), else foreach."""
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 def build_model(config: Config, info: DataInfo) -> AutoEncoder:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import safetensors
 import safetensors.torch
-from safetensors.torch import load as load_safetensors
 import torch
+from safetensors.torch import load as load_safetensors
 from torch import nn
 
 from genlab import io

@@ -28,6 +28,7 @@ from genlab.errors import UsageError
 from genlab.models.dann import ACTIVATIONS, build_dann_nets
 from genlab.objectives.reversal import GANIN_GAMMA, ganin_lambda, grad_reverse
 from genlab.train import task as base
+from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo
 
 ARCHS = ("auto", "mlp", "conv")
@@ -166,15 +167,6 @@ def check_labels(info: DataInfo, target, *, config: RunConfig, target_name: str)
                          f"{config.data.spec} has {info.num_classes}; both domains must share the classes")
 
 
-def adam(params, *, lr: float) -> torch.optim.Optimizer:
-    """Adam, with the fused kernel where this torch has one for the parameters' device, else foreach."""
-    params = list(params)
-    try:
-        return torch.optim.Adam(params, lr=lr, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, foreach=True)
-
-
 def _rank_share(idx: torch.Tensor) -> torch.Tensor:
     """This rank's part of a global batch under torchrun (the loop splits source batches the same way)."""
     import torch.distributed as dist
@@ -203,7 +195,7 @@ class Task(base.Task):
                                activation=mc.activation)
         self.modules = {name: net.to(device) for name, net in zip(NETS, nets)}
         # one Adam over all three nets: Algorithm 1's single update of (theta_f, theta_y, theta_d)
-        self.optimizers = {"model": adam([p for m in self.modules.values() for p in m.parameters()],
+        self.optimizers = {"model": make_adam([p for m in self.modules.values() for p in m.parameters()],
                                          lr=config.train.lr)}
         self.target = target
         self._t_images = target.train.images.to(device)

@@ -20,6 +20,7 @@ from genlab.errors import UsageError
 from genlab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genlab.objectives.gan import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from genlab.train import task as base
+from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo, TrainingDiverged
 
 NETS = ("dcgan", "mlp")
@@ -140,18 +141,6 @@ def draw_noise(kind: str, n: int, dim: int, *, device, generator: torch.Generato
     return torch.randn(n, dim, device=device, generator=generator)
 
 
-def adam(params, *, lr: float, betas: tuple[float, float], device: torch.device) -> torch.optim.Optimizer:
-    """Adam with the fused kernel where this build has one for the device (one kernel for all params),
-    else the multi-tensor (foreach) path."""
-    params = list(params)
-    if device.type in ("cpu", "cuda"):
-        try:
-            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-        except (RuntimeError, TypeError):
-            pass
-    return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
-
-
 def grad_norm(module: nn.Module) -> torch.Tensor:
     """Global L2 norm of the module's parameter gradients (0-d)."""
     grads = [p.grad for p in module.parameters() if p.grad is not None]
@@ -210,7 +199,7 @@ class AdversarialGame:
         if scaler is None:
             loss.backward()
             norm = grad_norm(module)
-            opt.step()
+            self.task.step_optimizer(name)
             return norm
         scaler.scale(loss).backward()
         scaler.unscale_(opt)
@@ -280,8 +269,8 @@ class Task(base.Task):
         if self.G_ema is not None:  # a module, so model.safetensors carries it and `genlab sample` uses it
             self.modules["generator_ema"] = self.G_ema
         betas = (mc.beta1, mc.beta2)
-        self.optimizers = {"generator": adam(self.G.parameters(), lr=mc.lr_g, betas=betas, device=device),
-                           "discriminator": adam(self.D.parameters(), lr=mc.lr_d, betas=betas, device=device)}
+        self.optimizers = {"generator": make_adam(self.G.parameters(), lr=mc.lr_g, betas=betas),
+                           "discriminator": make_adam(self.D.parameters(), lr=mc.lr_d, betas=betas)}
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
                                     latent_dim=mc.latent_dim, ema_decay=mc.ema)
         gen = torch.Generator(device=device).manual_seed(config.train.seed + 1)  # fixed noise: same grid each epoch

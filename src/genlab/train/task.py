@@ -14,6 +14,7 @@ from torch import nn
 
 from genlab.config import RunConfig
 from genlab.errors import UsageError
+from genlab.train.adam import fused_adam_step
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,16 @@ class Task:
         opt.zero_grad(set_to_none=True)
         if self.scaler is None:
             loss.backward()
-            opt.step()
+            self.step_optimizer(name)
             return
         self.scaler.scale(loss).backward()
         self.scaler.step(opt)
         self.scaler.update()
+
+    def step_optimizer(self, name: str) -> None:
+        """Apply optimizer `name` to the gradients already in .grad (fused Adam's kernel directly when it can)."""
+        if not fused_adam_step(self.optimizers[name]):
+            self.optimizers[name].step()
 
     def net(self, name: str) -> nn.Module:
         """The module to call in a training forward pass: DDP-wrapped under torchrun, else the module itself.

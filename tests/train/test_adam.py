@@ -1,0 +1,88 @@
+"""fused_adam_step is torch.optim.Adam(fused=True).step() without the Python around it: bit-identical or unused."""
+
+import pytest
+import torch
+from torch import nn
+
+from genlab.train.adam import fused_adam_step, make_adam
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+
+
+def _set_grads(model, step):
+    g = torch.Generator().manual_seed(100 + step)
+    for p in model.parameters():
+        p.grad = torch.randn(p.shape, generator=g)
+
+
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1, "betas": (0.5, 0.9), "eps": 1e-6}])
+def test_bit_identical_to_torch_fused_adam_and_same_checkpoint_state(options):
+    ref, fast = _model(), _model()
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=1e-2, fused=True, **options)
+    opt_fast = torch.optim.Adam(fast.parameters(), lr=1e-2, fused=True, **options)
+    used = []
+    for step in range(6):
+        _set_grads(ref, step)
+        _set_grads(fast, step)
+        opt_ref.step()
+        took = fused_adam_step(opt_fast)
+        used.append(took)
+        if not took:
+            opt_fast.step()
+    assert used == [False] + [True] * 5  # the first step makes the state through torch.optim
+    for a, b in zip(ref.parameters(), fast.parameters()):
+        assert torch.equal(a, b)
+    sa, sb = opt_ref.state_dict(), opt_fast.state_dict()
+    assert sa["param_groups"] == sb["param_groups"]
+    for key in sa["state"]:
+        for name, value in sa["state"][key].items():
+            assert torch.equal(value, sb["state"][key][name]), name
+
+
+def _stepped(opt, model):
+    _set_grads(model, 0)
+    opt.step()
+    _set_grads(model, 1)
+    return opt
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: torch.optim.Adam(ps, lr=1e-3, fused=True, amsgrad=True),
+    lambda ps: torch.optim.Adam(ps, lr=1e-3, foreach=True),
+    lambda ps: torch.optim.Adam(ps, lr=1e-3, fused=True, maximize=True),
+    lambda ps: torch.optim.AdamW(ps, lr=1e-3, fused=True),
+    lambda ps: torch.optim.SGD(ps, lr=1e-3),
+])
+def test_other_optimizers_and_options_are_left_to_torch(make):
+    model = _model()
+    opt = _stepped(make(model.parameters()), model)
+    before = [p.clone() for p in model.parameters()]
+    assert fused_adam_step(opt) is False
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_hooks_frozen_parameters_and_two_groups_are_left_to_torch():
+    model = _model()
+    opt = _stepped(torch.optim.Adam(model.parameters(), lr=1e-3, fused=True), model)
+    assert fused_adam_step(opt) is True
+    handle = opt.register_step_post_hook(lambda *args: None)
+    assert fused_adam_step(opt) is False
+    handle.remove()
+    next(model.parameters()).grad = None
+    assert fused_adam_step(opt) is False
+
+    model = _model()
+    first, second = list(model.parameters())[:2], list(model.parameters())[2:]
+    opt = _stepped(torch.optim.Adam([{"params": first}, {"params": second, "lr": 1e-2}], lr=1e-3, fused=True),
+                   model)
+    assert fused_adam_step(opt) is False
+
+
+def test_make_adam_builds_the_fused_kernel_from_a_generator_of_parameters():
+    model = _model()
+    opt = make_adam(model.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    group = opt.param_groups[0]
+    assert group["fused"] and group["betas"] == (0.5, 0.999) and len(group["params"]) == 4
