@@ -14,7 +14,8 @@ genlab_autograd_s: genlab's loop with its hand-written MLP VAE backward turned o
 gemm_floor_s: the same matrix products alone (forward, grad-input, grad-weight of every Linear, one epoch).
 nll_k5000_s: the K = 5000 importance-weighted NLL over the 10k test images (measured on --nll-images
   images and scaled, when fewer than 10k; the JSON says which).
-Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
+Both run in one process with genlab's allocator setting (`genlab.runtime.keep_freed_memory`, as the genlab
+command applies it). Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
 """
 
 from __future__ import annotations
@@ -184,6 +185,10 @@ def main() -> None:
     parser.add_argument("--nll-images", type=int, default=200, help="test images for the K=5000 NLL timing")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    # As the genlab command does at start; one process, so the baseline runs with it too.
+    from genlab.runtime import keep_freed_memory
+
+    keep_freed_memory()
     if not FMNIST.is_dir():
         raise SystemExit(f"bench/vae.py: {FMNIST} is missing (apt-get install dataset-fashion-mnist)")
     from genlab import data as gdata

@@ -8,6 +8,7 @@ import traceback
 
 from genlab import __version__
 from genlab.errors import GenlabError
+from genlab.runtime import keep_freed_memory
 
 # Sub-command modules, in the order `genlab --help` lists them.
 COMMANDS = ("datasets", "train", "evaluate", "sample", "plot", "report", "featurenet", "lecture")
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    keep_freed_memory()
     try:
         return int(args.run(args) or 0)
     except GenlabError as exc:

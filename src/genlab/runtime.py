@@ -1,0 +1,30 @@
+"""Process-wide settings the `genlab` command applies once at start (importing this changes nothing)."""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+
+# mallopt(3) parameter numbers from glibc's <malloc.h>.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 * 1024 * 1024      # glibc's own upper limit for the dynamic threshold
+TRIM_THRESHOLD = 1024 * 1024 * 1024
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc reuse freed blocks up to 32 MB instead of returning them to the OS at once.
+
+    A loop that allocates and frees the same 4-13 MB tensors every iteration (the K = 5000 NLL's decoded
+    chunks) otherwise page-faults them in afresh each time: 1.3 million faults and ~35% of the NLL's time on
+    200 images here. This is what jemalloc/tcmalloc, which PyTorch's CPU tuning guide suggests preloading,
+    do by design. Freed memory stays with the process for reuse, so peak memory is unchanged.
+    Returns whether it applied (glibc only; elsewhere the allocator is left as it is).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+                    and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    except (OSError, AttributeError):
+        return False
