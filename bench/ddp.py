@@ -19,7 +19,7 @@ from pathlib import Path
 
 def _run(cmd: list[str], env: dict) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env})
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ, **env})
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-2000:])
     return time.perf_counter() - t0

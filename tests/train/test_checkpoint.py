@@ -43,7 +43,7 @@ def test_roundtrip_restores_weights_optimizer_and_rng(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
 def test_corrupt_file_is_one_usage_error(tmp_path, damage):
-    net, opt = _net_and_opt(0)
+    net, _ = _net_and_opt(0)
     path = tmp_path / "c.safetensors"
     checkpoint.save(path, modules={"net": net}, optimizers={}, meta={"step": 1})
     blob = path.read_bytes()

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genlab: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # an internal error: one line unless --debug
+    except Exception as exc:  # noqa: BLE001 -- an internal error: one line unless --debug
         if args.debug:
             traceback.print_exc()
         print(f"genlab: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -11,7 +12,7 @@ from torch import nn
 def mlp(sizes: list[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
     """Linear layers through `sizes`, `activation` between them (none after the last)."""
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(activation())

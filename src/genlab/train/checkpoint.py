@@ -147,7 +147,7 @@ def read_safetensors(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         tensors = load_safetensors(path.read_bytes())  # safetensors: no pickle, no code
         with safetensors.safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(META_KEY)
-    except Exception as exc:  # safetensors raises several types for corrupt input
+    except Exception as exc:  # noqa: BLE001 -- safetensors raises several types for corrupt input
         raise UsageError(f"{path}: not a readable safetensors file ({str(exc).splitlines()[0][:120]})") from None
     if raw is None:
         raise UsageError(f"{path}: a safetensors file without genlab metadata; not written by genlab")
