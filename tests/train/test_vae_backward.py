@@ -8,16 +8,7 @@ from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.train import vae as vae_family
 from genlab.train import vae_backward
 from genlab.train.task import DataInfo
-
-INFO = DataInfo(sample_shape=(1, 8, 8), num_classes=10, kind="image")
-
-
-def make_task(seed=0, **model):
-    model = {"hidden": (32,), "latent_dim": 3, **model}
-    config = RunConfig(family="vae", data=DataConfig(spec="digits"), model=vae_family.Config(**model),
-                       train=TrainConfig(lr=3e-3, seed=seed, device="cpu"))
-    torch.manual_seed(seed)
-    return vae_family.Task(config, INFO, torch.device("cpu"))
+from tests.train.test_vae import make_task
 
 
 @pytest.fixture(scope="module")
