@@ -43,8 +43,13 @@ def setup(device: torch.device) -> DistInfo:
     return DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size())
 
 
-def teardown(info: DistInfo) -> None:
+def teardown(info: DistInfo, *, finished: bool) -> None:
+    """Leave the process group. After a finished run every rank first waits for the others (rank 0 may still
+    be writing the last checkpoint), so no rank tears its connections down while a peer still uses them;
+    after an error no barrier, since a failed peer would never reach it."""
     if info.enabled and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -47,10 +47,13 @@ def train(config: RunConfig, run_dir: Path, *, resume: bool = False, force: bool
     run_dir = Path(run_dir)
     device = resolve_device(config.train.device)
     dist_info = distributed.setup(device)
+    finished = False
     try:
-        return _train(config, run_dir, device, dist_info, resume=resume, force=force, progress=progress)
+        result = _train(config, run_dir, device, dist_info, resume=resume, force=force, progress=progress)
+        finished = True
+        return result
     finally:
-        distributed.teardown(dist_info)
+        distributed.teardown(dist_info, finished=finished)
 
 
 def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: distributed.DistInfo, *,
