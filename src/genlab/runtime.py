@@ -18,7 +18,8 @@ def keep_freed_memory() -> bool:
     chunks) otherwise page-faults them in afresh each time: 1.3 million faults and ~35% of the NLL's time on
     200 images here. This is what jemalloc/tcmalloc, which PyTorch's CPU tuning guide suggests preloading,
     do by design. Freed memory stays with the process for reuse, so peak memory is unchanged.
-    Returns whether it applied (glibc only; elsewhere the allocator is left as it is).
+    Returns whether it applied (glibc only; elsewhere the allocator is left as it is). Scripts that use the
+    Python API for long evaluations can call it once themselves.
     """
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return False

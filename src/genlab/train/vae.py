@@ -192,7 +192,7 @@ class Task(CodeModelTask):
 
         Samples are decoded `rows // B` at a time, so memory stays bounded for K = 5000. 4096 rows of 784
         outputs (13 MB) stay in a CPU's last-level cache for the likelihood passes that follow the product:
-        1.6x faster than 16384 rows here, the same numbers (the noise is drawn in the same order).
+        1.4-1.7x faster than 16384 rows here, the same numbers (the noise is drawn in the same order).
         """
         if k < 1:
             raise UsageError(f"--k {k}: must be at least 1")
