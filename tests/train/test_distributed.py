@@ -20,7 +20,7 @@ def _torchrun(*args):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            "-m", "genlab", *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=False, env={**os.environ, **ENV})
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-8000:]  # enough to hold a failed rank's own message
     return proc
 
 
