@@ -148,18 +148,15 @@ class Task(CodeModelTask):
     def train_step(self, x, y, step):
         if self.config.model.binarize:
             x = torch.bernoulli(x)  # global RNG: it is checkpointed, so resume stays exact
-        beta = self.config.model.beta
         if self.hand_backward():
             recon, kl = vae_backward.elbo_gradients(self.model, x, likelihood=self.config.model.likelihood,
-                                                    beta=beta)
+                                                    beta=self.config.model.beta)
+            t = elbo_terms(-recon, kl, beta=self.config.model.beta)
             self.step_optimizer("model")
-            recon, kl = recon.mean(), kl.mean()
-            means = torch.stack([recon + beta * kl, -(recon + kl), recon, kl])
         else:
             t = self.terms(x, model=self.net("model"))
-            loss = t.loss.mean()
-            self.optimize("model", loss)
-            means = torch.stack([loss, t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
+            self.optimize("model", t.loss.mean())
+        means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
         return dict(zip(("loss", "elbo", "recon", "kl"), means.unbind()))
 
     def eval_targets(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,10 +15,9 @@ Notation: B images, D pixels, d latent dims; L = (1/B) sum_i [recon_i + beta kl_
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from genlab.objectives.elbo import LOG_2PI
+from genlab.objectives.elbo import bernoulli_log_likelihood, gaussian_log_likelihood, kl_to_standard_normal
 
 LIKELIHOODS = ("bernoulli", "gaussian")  # Bernoulli logits; N(sigmoid(out), I), the lecture's fixed sigma
 
@@ -69,14 +68,14 @@ def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tens
 
 
 def _output_grad(out: torch.Tensor, x: torch.Tensor, likelihood: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(recon per image (B,), d recon_i / d out (B, D)) for decoder outputs and targets, both (B, D)."""
+    """(recon per image (B,), d recon_i / d out (B, D)) for decoder outputs and targets, both (B, D).
+    The values come from the objective's own functions; only the derivatives are written out here."""
     if likelihood == "bernoulli":
-        recon = F.binary_cross_entropy_with_logits(out, x, reduction="none").sum(1)
+        recon = -bernoulli_log_likelihood(out, x)
         return recon, torch.sigmoid(out).sub_(x)                      # d/dl [softplus(l) - x l] = sigmoid(l) - x
     mean = torch.sigmoid(out)
-    resid = mean - x                                                  # recon = 0.5 ||x - mean||^2 + D/2 log 2 pi
-    recon = 0.5 * resid.pow(2).sum(1) + 0.5 * x.shape[1] * LOG_2PI
-    return recon, resid.mul_(mean * (1 - mean))                       # chain rule through the sigmoid
+    recon = -gaussian_log_likelihood(x, mean)                         # 0.5 ||x - mean||^2 + D/2 log 2 pi
+    return recon, (mean - x).mul_(mean * (1 - mean))                  # chain rule through the sigmoid
 
 
 @torch.no_grad()
@@ -99,14 +98,13 @@ def elbo_gradients(model: nn.Module, x: torch.Tensor, *, likelihood: str,
     # 2. The decoder and both terms; KL(q || N(0, I)) in closed form (Kingma & Welling 2013, app. B).
     out, dec_inputs = _forward(decoder, z)                            # (B, D)
     recon, g_out = _output_grad(out, x, likelihood)
-    var = std * std
-    kl = 0.5 * (mu.pow(2) + var - 1.0 - logvar).sum(1)
+    kl = kl_to_standard_normal(mu, logvar)
     # 3. Backward: L averages over the batch, so every per-image derivative carries 1/B.
     g_z = _backward(decoder, dec_inputs, g_out.mul_(1.0 / b), input_grad=True)
     g_code = torch.empty_like(code)
     g_mu, g_logvar = g_code.chunk(2, dim=-1)
     torch.add(g_z, mu, alpha=beta / b, out=g_mu)                      # dz/dmu = 1; dkl/dmu = mu
     # dz/dlogvar = eps * sigma / 2; dkl/dlogvar = (sigma^2 - 1) / 2
-    torch.mul(g_z * eps, 0.5 * std, out=g_logvar).add_(var - 1.0, alpha=0.5 * beta / b)
+    torch.mul(g_z * eps, 0.5 * std, out=g_logvar).add_(std * std - 1.0, alpha=0.5 * beta / b)
     _backward(encoder, enc_inputs, g_code, input_grad=False)
     return recon, kl
