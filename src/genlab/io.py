@@ -56,9 +56,15 @@ def write_with(path: Path, writer: Callable[[Path], None]) -> None:
 
 
 def append_jsonl(path: Path, obj: Any) -> None:
-    """Append one JSON line and fsync; a torn last line (killed mid-write) is skipped by `read_jsonl`."""
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(obj, sort_keys=True) + "\n")
+    """Append one JSON line and fsync; a torn last line (killed mid-write) is skipped by `read_jsonl`, and
+    the row after it starts on a line of its own (not glued to the torn one, which would lose both)."""
+    line = json.dumps(obj, sort_keys=True) + "\n"
+    with open(path, "ab+") as f:  # append mode: every write lands at the end, whatever was read
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = "\n" + line
+        f.write(line.encode("utf-8"))
         f.flush()
         os.fsync(f.fileno())
 
@@ -67,7 +73,8 @@ def read_jsonl(path: Path) -> list[dict]:
     rows = []
     if not Path(path).exists():
         return rows
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    # errors="replace": a crash can leave garbage bytes at the end; they fail json.loads below, not decoding
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,37 @@ def save(path: Path, *, modules: dict[str, nn.Module], optimizers: dict[str, tor
         tensors[f"extra.{key}"] = value.detach().to("cpu").contiguous()
     full_meta = {**meta, "optimizers": opt_meta, "rng": rng_meta}
     write_safetensors(path, tensors, full_meta)
+
+
+def state_items(*, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                extra: dict[str, torch.Tensor] | None = None) -> Iterator[tuple[str, torch.Tensor]]:
+    """(key, tensor) for what `save` writes besides RNG states, under the same keys, where they live (no
+    copies): weights and buffers, optimizer state (Adam's moments), `extra`."""
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
+            yield f"{name}.{key}", value
+    for name, opt in optimizers.items():
+        for idx, entries in opt.state_dict()["state"].items():
+            for key, value in entries.items():
+                if torch.is_tensor(value):
+                    yield f"optim.{name}.{idx}.{key}", value
+    for key, value in (extra or {}).items():
+        yield f"extra.{key}", value
+
+
+def first_non_finite(items: Iterable[tuple[str, torch.Tensor]]) -> str | None:
+    """The key of the first floating tensor holding a NaN or an inf, or None if all are finite.
+
+    One device sync per device, not per tensor: a checkpoint of a big net has hundreds of tensors."""
+    by_device: dict[torch.device, list[tuple[str, torch.Tensor]]] = {}
+    for key, value in items:
+        if torch.is_tensor(value) and (value.is_floating_point() or value.is_complex()) and value.numel():
+            by_device.setdefault(value.device, []).append((key, value.detach()))
+    for entries in by_device.values():
+        finite = torch.stack([torch.isfinite(v).all() for _, v in entries])
+        if not bool(finite.all()):
+            return entries[int((~finite).nonzero()[0, 0])][0]
+    return None
 
 
 def restore(path: Path, *, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],

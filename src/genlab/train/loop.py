@@ -6,6 +6,7 @@ killed at any point and resumed from its last checkpoint ends bit-identical to o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import time
@@ -58,9 +59,17 @@ def train(config: RunConfig, run_dir: Path, *, resume: bool = False, force: bool
 
 def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: distributed.DistInfo, *,
            resume: bool, force: bool, progress: bool) -> TrainResult:
+    # Rank 0 alone holds the folder's lock (and alone writes); it is taken before anything is read or deleted.
+    with runfolder.locked(run_dir) if dist_info.is_main else contextlib.nullcontext():
+        return _train_locked(config, run_dir, device, dist_info, resume=resume, force=force, progress=progress)
+
+
+def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_info: distributed.DistInfo, *,
+                  resume: bool, force: bool, progress: bool) -> TrainResult:
+    """Everything that can refuse the run (folder, resume config, data, task, options) runs before
+    `runfolder.prepare` deletes an old run under --force; only then is anything written."""
     if dist_info.is_main:
-        runfolder.prepare(run_dir, resume=resume, force=force)
-    distributed.barrier(dist_info)
+        runfolder.check(run_dir, resume=resume, force=force)
     ckpt_path = run_dir / runfolder.CHECKPOINT
     resuming = resume and ckpt_path.exists()
     if resuming:
@@ -87,12 +96,15 @@ def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: di
         speed.load_scaler_state(task, extra)
         task.load_extra_state({k: v for k, v in extra.items() if not k.startswith(("rng_rank_", "amp_"))})
         start = meta["step"]
-        if dist_info.is_main:
-            _truncate_metrics(run_dir, start)
-    if dist_info.is_main:
-        runfolder.write_config(run_dir, config, extra={"world_size": dist_info.world_size})
     loop = _Loop(config, task, dataset, info, run_dir, device, progress and dist_info.is_main, dist_info)
     loop.autocast = autocast
+
+    if dist_info.is_main:
+        runfolder.prepare(run_dir, resume=resume, force=force)
+        if resume:  # from the checkpoint's step, or from 0 when there is none: no step is logged twice
+            _truncate_metrics(run_dir, start)
+        runfolder.write_config(run_dir, config, extra={"world_size": dist_info.world_size})
+    distributed.barrier(dist_info)
     return loop.run(start)
 
 
@@ -106,10 +118,19 @@ def _check_resumable(run_dir: Path, config: RunConfig) -> None:
 
 
 def _truncate_metrics(run_dir: Path, step: int) -> None:
-    """Drop rows logged after the checkpoint we resume from, so no step appears twice."""
+    """Drop rows logged after the checkpoint we resume from, so no step appears twice. Rewriting keeps only
+    whole rows, so a last line torn by a crash (half a JSON object, no newline) goes too."""
     path = run_dir / runfolder.METRICS
-    rows = [r for r in io.read_jsonl(path) if r.get("step", 0) <= step]
+    if not path.exists():
+        return
+    rows = [r for r in io.read_jsonl(path) if _row_step(r) is not None and _row_step(r) <= step]
     io.write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
+def _row_step(row) -> int | None:
+    """A row's step, or None for anything that is not a row we wrote (a stray number, a row without one)."""
+    step = row.get("step") if isinstance(row, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
 
 
 def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk: int = 1000) -> dict:
@@ -241,20 +262,23 @@ class _Loop:
         self._save(step)
 
     def _save(self, step: int) -> None:
-        """Checkpoint + latest model, only if every weight is finite (never overwrite a good one with NaN)."""
-        for name, module in self.task.modules.items():
-            for pname, p in module.state_dict().items():
-                if p.is_floating_point() and not torch.isfinite(p).all():
-                    raise TrainingDiverged(f"non-finite weights in '{name}.{pname}' at step {step}; stopped, "
-                                           f"the last good checkpoint in {self.run_dir / 'checkpoint'} is kept")
+        """Checkpoint + latest model, only if every floating tensor in it is finite: weights, optimizer state
+        and extra state alike. Adam's exp_avg_sq overflows to inf while the weights stay finite (the update
+        is m / sqrt(inf) = 0), and a checkpoint holding it would diverge again at once on resume."""
+        state = {**self.task.extra_state(), **speed.scaler_state(self.task)}
+        # Every rank checks (before the collective below), so all stop together.
+        bad = checkpoint.first_non_finite(checkpoint.state_items(
+            modules=self.task.modules, optimizers=self.task.optimizers, extra=state))
+        if bad is not None:
+            raise TrainingDiverged(f"non-finite values in '{bad}' at step {step}; stopped, the last good "
+                                   f"checkpoint in {self.run_dir / 'checkpoint'} is kept (try a lower --lr)")
         epoch = (step - 1) // self.steps_per_epoch if step else 0
         rng_states = distributed.gather_rng_states(self.dist)  # a collective: every rank takes part
         if not self.dist.is_main:
             return
         meta = {"step": step, "epoch": epoch, "config": self.config.to_dict(),
                 "world_size": self.dist.world_size}
-        extra = {**self.task.extra_state(), **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)},
-                 **speed.scaler_state(self.task)}
+        extra = {**state, **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)}}
         checkpoint.save(self.run_dir / runfolder.CHECKPOINT, modules=self.task.modules,
                         optimizers=self.task.optimizers, extra=extra, meta=meta)
         checkpoint.write_safetensors(self.run_dir / runfolder.MODEL, checkpoint.module_tensors(self.task.modules),

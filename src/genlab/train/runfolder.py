@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +19,14 @@ import torch
 from genlab import __version__, io
 from genlab.config import RunConfig
 from genlab.errors import UsageError
+from genlab.train import lock
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
 MODEL = "model.safetensors"
 MODEL_META = "model.json"
 CHECKPOINT = "checkpoint/state.safetensors"
+LOCK = ".lock"  # held while a run trains (train/lock.py); not part of a finished run
 RUN_FILES = (CONFIG, METRICS, MODEL, MODEL_META, "checkpoint", "samples", "figures")
 
 
@@ -46,14 +50,21 @@ def holds_run(run_dir: Path) -> bool:
     return (Path(run_dir) / CONFIG).exists()
 
 
-def prepare(run_dir: Path, *, resume: bool, force: bool) -> None:
-    """Refuse to mix two runs in one folder unless told to resume or overwrite."""
+def check(run_dir: Path, *, resume: bool, force: bool) -> None:
+    """Refuse to mix two runs in one folder unless told to resume or overwrite; touches nothing."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out {run_dir}: exists and is not a directory")
     if holds_run(run_dir) and not (resume or force):
         raise UsageError(f"--out {run_dir}: already holds a run; pass --resume to continue it or --force to "
                          "replace it")
+
+
+def prepare(run_dir: Path, *, resume: bool, force: bool) -> None:
+    """`check`, then (--force) delete the old run's files. Call it only once nothing can refuse the run any
+    more (config, data and task all built), and with the folder `locked`."""
+    run_dir = Path(run_dir)
+    check(run_dir, resume=resume, force=force)
     if force and not resume:
         for name in RUN_FILES:
             target = run_dir / name
@@ -62,6 +73,38 @@ def prepare(run_dir: Path, *, resume: bool, force: bool) -> None:
             elif target.exists():
                 target.unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold DIR/.lock while a run trains into DIR: a second process on DIR gets one UsageError line naming
+    the holder. A folder made only to hold the lock is removed again if nothing else was written in it."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UsageError(f"--out {run_dir}: exists and is not a directory")
+    created = [d for d in (run_dir, *run_dir.parents) if not d.exists()]  # deepest first
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        held = lock.acquire(run_dir / LOCK)
+    except lock.Held as exc:
+        raise UsageError(f"--out {run_dir}: another genlab process ({exc.holder}) is training into it; wait "
+                         "for it or pick another --out") from None
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+    try:
+        yield
+    finally:
+        held.release()
+        _remove_if_empty(created)
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty: the run wrote something (or another process did), keep it
 
 
 def write_config(run_dir: Path, config: RunConfig, *, extra: dict | None = None) -> None:
