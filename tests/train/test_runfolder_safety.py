@@ -1,0 +1,267 @@
+"""A run folder nothing can corrupt: a refused --force keeps the old run, one process trains into a folder at a
+time (and a killed one does not block it), a checkpoint holds only finite state, a torn metrics line does not
+stop --resume."""
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from genlab import data as gdata
+from genlab import io
+from genlab.errors import UsageError
+from genlab.train import checkpoint, families, lock, loop, runfolder
+from tests.conftest import assert_one_line_error, run_cli
+
+TINY_VAE = ["--data", "digits", "--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-steps", "3",
+            "--quiet"]
+TINY_AE = ["--data", "digits", "--hidden", "32", "--latent-dim", "4", "--batch-size", "16", "--quiet"]
+
+
+class Result:
+    """`genlab.cli.main(argv)` in this process (torch is imported already: a refusal takes milliseconds)."""
+
+    def __init__(self, argv, capsys):
+        from genlab.cli import main
+
+        capsys.readouterr()
+        self.returncode = main(argv)
+        captured = capsys.readouterr()
+        self.stdout, self.stderr = captured.out, captured.err
+
+
+def _hashes(run_dir):
+    return {str(p.relative_to(run_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def vae_source(tmp_path_factory):
+    run = tmp_path_factory.mktemp("vae") / "run"
+    run_cli("train", "vae", *TINY_VAE, "--out", str(run), check=True)
+    return run
+
+
+@pytest.fixture
+def vae_run(vae_source, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(vae_source, run)
+    return run
+
+
+# --- nothing is deleted or written before the run is known to start ---------------------------------------
+
+@pytest.mark.parametrize("bad", [["--beta", "-1"], ["--latent-dim", "0"], ["--data", "no-such-set"]])
+def test_a_refused_force_keeps_the_old_run_byte_identical(vae_run, capsys, bad):
+    before = _hashes(vae_run)
+    assert "model.safetensors" in before and "checkpoint/state.safetensors" in before
+    proc = Result(["train", "vae", *TINY_VAE, "--out", str(vae_run), "--force", *bad], capsys)
+    assert_one_line_error(proc, contains=bad[1])
+    assert _hashes(vae_run) == before
+    assert not (vae_run / runfolder.LOCK).exists()
+
+
+@pytest.mark.parametrize("where", ["data.load", "check_world", "build_task", "bind_data", "configure", "loop"])
+def test_every_refusal_in_train_comes_before_force_deletes(vae_run, monkeypatch, where):
+    """Whatever step of setting up refuses the run (data, world size, task, its data, precision, the loop's own
+    checks), --force has not deleted anything yet: the old run is untouched."""
+    config = families.config_from_dict(runfolder.read_config_dict(vae_run))
+
+    def refuse(*args, **kwargs):
+        raise UsageError(f"refused in {where}")
+
+    targets = {"data.load": (gdata, "load"), "check_world": (loop.distributed, "check_world"),
+               "build_task": (families, "build_task"), "configure": (loop.speed, "configure"),
+               "loop": (loop._Loop, "__init__")}
+    if where == "bind_data":
+        real_build = families.build_task
+
+        def build(*args, **kwargs):
+            task = real_build(*args, **kwargs)
+            task.bind_data = refuse
+            return task
+
+        monkeypatch.setattr(families, "build_task", build)
+    else:
+        monkeypatch.setattr(*targets[where], refuse)
+    before = _hashes(vae_run)
+    with pytest.raises(UsageError, match=f"refused in {where}"):
+        loop.train(config, vae_run, force=True, progress=False)
+    assert _hashes(vae_run) == before
+
+
+def test_a_refused_run_into_a_new_folder_leaves_no_folder(tmp_path, capsys):
+    out = tmp_path / "a" / "b"
+    assert_one_line_error(Result(["train", "vae", *TINY_VAE, "--data", "no-such-set", "--out", str(out)], capsys))
+    assert not (tmp_path / "a").exists()
+
+
+# --- one process per run folder ----------------------------------------------------------------------------
+
+def _wait_for_lock(run_dir, proc, timeout=120):
+    """Until the process has taken its lock and written its pid into it."""
+    deadline = time.time() + timeout
+    path = run_dir / runfolder.LOCK
+    while time.time() < deadline and proc.poll() is None:
+        if path.exists() and path.read_text().split()[:1] == [str(proc.pid)]:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no lock from pid {proc.pid} (exit {proc.poll()})")
+
+
+def test_a_second_process_on_a_folder_in_use_exits_2_naming_the_holder(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "ae", *TINY_AE, "--epochs", "0", "--max-steps", "1500", "--checkpoint-every", "200",
+            "--log-every", "50", "--eval-limit", "100", "--out", str(run)]
+    first = subprocess.Popen([sys.executable, "-m", "genlab", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_lock(run, first)
+        for extra in (["--force"], ["--resume"], []):
+            proc = Result([*args, "--max-steps", "5", *extra], capsys)
+            assert_one_line_error(proc, contains=f"another genlab process (pid {first.pid})")
+            assert f"--out {run}" in proc.stderr
+        assert first.poll() is None, "the first run finished before the others were refused; make it longer"
+        out, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    assert json.loads(out)["step"] == 1500
+    assert not (run / runfolder.LOCK).exists()
+    meta = json.loads((run / runfolder.MODEL_META).read_text())
+    assert meta["step"] == 1500
+    steps = [r["step"] for r in io.read_jsonl(run / runfolder.METRICS) if r["split"] == "train"]
+    assert steps == sorted(set(steps)) and steps[-1] == 1500 and set(range(50, 1501, 50)) <= set(steps)
+    checkpoint.read_safetensors(run / runfolder.CHECKPOINT)  # readable, genlab's own
+
+
+def test_a_lock_left_by_a_killed_process_does_not_block_the_next_run(tmp_path, capsys):
+    run = tmp_path / "run"
+    holder = ("import os, signal, sys; from genlab.train import runfolder\n"
+              "with runfolder.locked(sys.argv[1]):\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.Popen([sys.executable, "-c", holder, str(run)], stderr=subprocess.PIPE, text=True)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL, err
+    assert (run / runfolder.LOCK).read_text().split()[0] == str(proc.pid)  # left behind, naming the dead pid
+    result = Result(["train", "ae", *TINY_AE, "--max-steps", "2", "--out", str(run)], capsys)
+    assert result.returncode == 0, result.stderr
+    assert (run / runfolder.MODEL).exists() and not (run / runfolder.LOCK).exists()
+
+
+def test_lock_is_exclusive_names_its_holder_and_is_gone_after_release(tmp_path):
+    path = tmp_path / "x.lock"
+    held = lock.acquire(path)
+    with pytest.raises(lock.Held, match=f"pid {os.getpid()}"):
+        lock.acquire(path)  # another open file: refused even within one process
+    held.release()
+    assert not path.exists()
+    lock.acquire(path).release()
+
+
+def test_a_run_that_fails_while_training_releases_its_lock(tmp_path, capsys):
+    run = tmp_path / "run"
+    result = Result(["train", "ae", *TINY_AE, "--max-steps", "5", "--lr", "1e8", "--checkpoint-every", "1",
+                     "--out", str(run)], capsys)
+    assert result.returncode == 2
+    assert not (run / runfolder.LOCK).exists()
+    assert Result(["train", "ae", *TINY_AE, "--max-steps", "2", "--out", str(run), "--force"],
+                  capsys).returncode == 0
+
+
+# --- a checkpoint holds only finite state ------------------------------------------------------------------
+
+def test_non_finite_optimizer_state_is_found_though_the_weights_are_finite():
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    items = dict(checkpoint.state_items(modules={"net": net}, optimizers={"net": opt},
+                                        extra={"ema": torch.zeros(2)}))
+    assert "optim.net.0.exp_avg_sq" in items and "extra.ema" in items and "net.weight" in items
+    assert checkpoint.first_non_finite(items.items()) is None
+    opt.state[net.weight]["exp_avg_sq"][0, 1] = float("inf")
+    assert checkpoint.first_non_finite(checkpoint.state_items(modules={"net": net}, optimizers={"net": opt})) \
+        == "optim.net.0.exp_avg_sq"
+    assert checkpoint.first_non_finite([("extra.ema", torch.tensor([0.0, float("nan")]))]) == "extra.ema"
+
+
+def test_divergence_keeps_a_checkpoint_that_resumes_cleanly_with_a_lower_lr(tmp_path, capsys):
+    """lr 1e8: Adam's exp_avg_sq overflows to inf (the weights stay finite, the update is m/sqrt(inf) = 0);
+    the run must stop before a checkpoint holds it."""
+    run = tmp_path / "run"
+    result = Result(["train", "ae", *TINY_AE, "--batch-size", "32", "--epochs", "1", "--lr", "1e8",
+                     "--checkpoint-every", "1", "--log-every", "10", "--out", str(run)], capsys)
+    assert_one_line_error(result, contains="exp_avg_sq")
+    assert "last good checkpoint" in result.stderr
+    for name in (runfolder.CHECKPOINT, runfolder.MODEL):
+        tensors, _ = checkpoint.read_safetensors(run / name)
+        bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        assert not bad, (name, bad)
+
+    # Resume from it at the Python level with lr 1e-3 (train.lr is not a resumable change on the CLI).
+    config = families.config_from_dict(runfolder.read_config_dict(run))
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, lr=1e-3))
+    dataset = gdata.load("digits")
+    task = families.build_task(config, loop.data_info(dataset), torch.device("cpu"))
+    task.bind_data(dataset)
+    meta, _ = checkpoint.restore(run / runfolder.CHECKPOINT, modules=task.modules, optimizers=task.optimizers,
+                                 device=torch.device("cpu"))
+    assert checkpoint.first_non_finite(checkpoint.state_items(modules=task.modules,
+                                                              optimizers=task.optimizers)) is None
+    for opt in task.optimizers.values():
+        for group in opt.param_groups:
+            group["lr"] = 1e-3
+    x = gdata.to_float(dataset.train.images[:32])
+    for step in range(meta["step"], meta["step"] + 10):
+        losses = task.train_step(x, None, step)
+        assert all(torch.isfinite(v).all() for v in losses.values()), (step, losses)
+
+
+# --- a torn metrics.jsonl ----------------------------------------------------------------------------------
+
+def test_resume_after_a_torn_metrics_line_keeps_whole_rows_and_continues(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "ae", *TINY_AE, "--epochs", "0", "--checkpoint-every", "4", "--log-every", "1",
+            "--out", str(run)]
+    assert Result([*args, "--max-steps", "8"], capsys).returncode == 0
+    metrics = run / runfolder.METRICS
+    # a crash after step 8's checkpoint: rows 9 and 10 written, row 11 cut mid-object (no newline)
+    last_train = [r for r in io.read_jsonl(metrics) if r["split"] == "train"][-1]
+    extra = [{**last_train, "step": s} for s in (9, 10)]
+    with open(metrics, "a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in extra) + '{"step": 11, "epoch": 0, "spl')
+    result = Result([*args, "--max-steps", "12", "--resume"], capsys)
+    assert result.returncode == 0, result.stderr
+    lines = metrics.read_text().splitlines()
+    assert metrics.read_text().endswith("\n")
+    parsed = [json.loads(line) for line in lines]  # every line whole
+    train_steps = [r["step"] for r in parsed if r["split"] == "train"]
+    assert train_steps == list(range(1, 13))
+
+
+def test_append_after_a_torn_line_starts_a_fresh_line(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2, "ep')
+    io.append_jsonl(path, {"step": 3})
+    assert path.read_text() == '{"step": 1}\n{"step": 2, "ep\n{"step": 3}\n'
+    assert [r["step"] for r in io.read_jsonl(path)] == [1, 3]
+    io.append_jsonl(path, {"step": 4})  # after a whole line: no blank line in between
+    assert path.read_text().endswith('{"step": 3}\n{"step": 4}\n')
+
+
+def test_truncate_ignores_torn_garbage_and_rows_that_are_not_ours(tmp_path):
+    path = tmp_path / runfolder.METRICS
+    path.write_bytes(b'{"step": 1, "split": "train"}\n7\n{"split": "x"}\n{"step": 5, "split": "train"}\n'
+                     b'{"step": 2, "spl\xff\xfe\x00\x00')
+    loop._truncate_metrics(tmp_path, 3)
+    assert path.read_text() == '{"split": "train", "step": 1}\n'
