@@ -265,3 +265,13 @@ def test_truncate_ignores_torn_garbage_and_rows_that_are_not_ours(tmp_path):
                      b'{"step": 2, "spl\xff\xfe\x00\x00')
     loop._truncate_metrics(tmp_path, 3)
     assert path.read_text() == '{"split": "train", "step": 1}\n'
+
+
+def test_resume_without_a_checkpoint_starts_over_without_logging_a_step_twice(tmp_path, capsys):
+    run = tmp_path / "run"
+    args = ["train", "ae", *TINY_AE, "--epochs", "0", "--max-steps", "4", "--log-every", "1", "--out", str(run)]
+    assert Result(args, capsys).returncode == 0
+    shutil.rmtree(run / "checkpoint")  # killed before its first checkpoint, as it were
+    assert Result([*args, "--resume"], capsys).returncode == 0
+    steps = [r["step"] for r in io.read_jsonl(run / runfolder.METRICS) if r["split"] == "train"]
+    assert steps == [1, 2, 3, 4]
