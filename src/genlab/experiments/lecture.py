@@ -16,6 +16,7 @@ import torch
 from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.experiments import autoencoders as aex
+from genlab.experiments import measures
 from genlab.experiments.runner import Context, Experiment, MissingData, Outcome
 
 
@@ -76,22 +77,27 @@ def ae_recon(ctx: Context) -> Outcome:
     spec, run = _faces_ae(ctx)
     path = _fig(ctx, "ae-recon", "ae_reconstruction.png")
     numbers = aex.ae_reconstruction(run, path)
-    return Outcome([ctx.rel(path)], {"test mse per pixel": numbers["mse"]}, data=f"{spec} (32x32)")
+    measured = measures.reconstruction_vs_mean(run)
+    return Outcome([ctx.rel(path)], {"test mse per pixel": numbers["mse"]}, data=f"{spec} (32x32)",
+                   measured=measured)
 
 
 def ae_noisy(ctx: Context) -> Outcome:
     spec, run = _faces_ae(ctx)
     path = _fig(ctx, "ae-noisy-latent", "ae_latent_noise.png")
-    numbers = aex.ae_latent_noise(run, path)
-    shown = {f"mse, sigma={s}": v for s, v in numbers["mse_by_sigma"].items()}
-    return Outcome([ctx.rel(path)], {**shown, "std of the codes": numbers["code_std"]}, data=f"{spec} (32x32)")
+    x, _ = aex.test_images(run, 256)
+    by_std, code_std = measures.noise_mse_by_code_std(run, x)  # noise in units of the codes' own std
+    aex.ae_latent_noise(run, path, sigmas=tuple(float(m) * code_std for m in by_std))
+    shown = {f"mse, sigma={m} x code std ({len(x)} test images)": v for m, v in by_std.items()}
+    return Outcome([ctx.rel(path)], {**shown, "std of the codes": code_std}, data=f"{spec} (32x32)",
+                   measured={"mse_by_code_std": by_std, "code_std": code_std})
 
 
 def ae_noise_only(ctx: Context) -> Outcome:
     spec, run = _faces_ae(ctx)
     path = _fig(ctx, "ae-noise-only", "ae_noise_decode.png")
     numbers = aex.ae_noise_decode(run, path)
-    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32)",
+    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32)", measured=measures.noise_vs_reconstruction(run),
                    note="The codes of the test images are not N(0, I), so decoding N(0, I) lands off the data.")
 
 
@@ -99,7 +105,8 @@ def vae_sample_recon(ctx: Context) -> Outcome:
     spec, run = _faces_vae(ctx)
     path = _fig(ctx, "vae-recon", "vae_reconstruction.png")
     numbers = aex.vae_reconstruction(run, path)
-    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32), 200-D latent")
+    return Outcome([ctx.rel(path)], numbers, data=f"{spec} (32x32), 200-D latent",
+                   measured=measures.reconstruction_vs_mean(run))
 
 
 def vae_generate(ctx: Context) -> Outcome:
@@ -114,7 +121,11 @@ def vae_generate(ctx: Context) -> Outcome:
     aex.vae_generation(fm, path)
     figures.append(ctx.rel(path))
     numbers.update({f"fashion-mnist test {k}": v for k, v in _last_test(fm.run_dir).items()})
-    return Outcome(figures, numbers, data=f"{spec} (32x32) and fashion-mnist, 200-D latent")
+    _, ae_faces = _faces_ae(ctx)  # nearest training image of decoded N(0, I): VAE samples vs the AE's noise
+    measured = {}
+    for name, r in (("faces_vae_nn", run), ("faces_ae_nn", ae_faces), ("fashion_vae_nn", fm)):
+        measured[name], measured[name + "_se"] = measures.samples_nearest(r)
+    return Outcome(figures, numbers, data=f"{spec} (32x32) and fashion-mnist, 200-D latent", measured=measured)
 
 
 def _last_test(run_dir: Path) -> dict:
@@ -151,8 +162,11 @@ def manifold(ctx: Context) -> Outcome:
     x, labels = aex.test_images(run, 1000)
     means, _ = aex.encoded(run, x, seed=0)
     html = explorer_html(tiles, extent=extent, points=means.cpu(), labels=labels)
-    return Outcome([ctx.rel(lin), ctx.rel(icdf)], {"test " + k: v for k, v in _last_test(run.run_dir).items()},
-                   data=f"{spec}, 2-D latent", html=html,
+    measured = measures.latent_clusters(run)
+    numbers = {"test " + k: v for k, v in _last_test(run.run_dir).items()}
+    if "knn_accuracy" in measured:
+        numbers[f"{measured['k']}-NN accuracy of the encoded test means"] = measured["knn_accuracy"]
+    return Outcome([ctx.rel(lin), ctx.rel(icdf)], numbers, data=f"{spec}, 2-D latent", html=html, measured=measured,
                    note="Interactive: move the pointer over the latent plane (dots: encoded test means, "
                         "coloured by class) to see the decoded image.")
 
@@ -170,14 +184,42 @@ def latent_distribution(ctx: Context) -> Outcome:
     kl = aex.kl_per_dim(fm, path)
     figures.append(ctx.rel(path))
     numbers.update({"active units of 200 (fashion-mnist)": kl["active_units"], "total KL (nats)": kl["kl_total"]})
-    return Outcome(figures, numbers, data=f"{spec} (2-D latent); fashion-mnist (200-D latent) for KL per dim")
+    measured = {**measures.aggregate_means(run), "active_units": kl["active_units"],
+                "latent_dim": fm.config.model.latent_dim}
+    numbers.update({"mean of the encoded means": str([round(v, 3) for v in measured["means_mean"]]),
+                    "covariance of the encoded means": str([[round(v, 3) for v in r] for r in measured["means_cov"]])})
+    return Outcome(figures, numbers, data=f"{spec} (2-D latent); fashion-mnist (200-D latent) for KL per dim",
+                   measured=measured)
 
 
 def elbo_recap(ctx: Context) -> Outcome:
     from genlab.experiments.elbo_check import elbo_identity
 
     path = _fig(ctx, "vae-recap", "elbo_identity.png")
-    return Outcome([ctx.rel(path)], elbo_identity(path), data="a linear-Gaussian model (exact answers)")
+    numbers = elbo_identity(path)
+    return Outcome([ctx.rel(path)], numbers, data="a linear-Gaussian model (exact answers)",
+                   measured=measures.elbo_measured(numbers))
+
+
+def reparameterization(ctx: Context) -> Outcome:
+    from genlab.experiments.reparam import reparam_experiment
+
+    run = train_cached(ctx, "vae-reparam", "vae", "fashion-mnist", steps=_budget(ctx, 100, 400), batch_size=128,
+                       latent_dim=4, hidden=(256,))
+    x, _ = aex.test_images(run, 1)
+    folder = ctx.folder("reparam")
+    res = reparam_experiment(folder, run, x, exact_samples=_budget(ctx, 50_000, 200_000), seed=ctx.seed)
+    numbers = {}
+    for case, cell in (("closed form", res["closed_form"]), ("VAE encoder", res["vae"])):
+        for name in ("reparameterized", "score function"):
+            numbers[f"{case}, {name}: per-sample variance (trace)"] = cell[name]["variance"]
+            numbers[f"{case}, {name}: largest |mean - exact| / SE"] = cell[name]["max_z"]
+        numbers[f"{case}: variance ratio, score function / reparameterized"] = cell["variance_ratio"]
+    return Outcome([ctx.rel(folder / "reparam_variance.png")], numbers, measured=measures.reparam_measured(res),
+                   data="closed form (2-D Gaussian q, quadratic f) and fashion-mnist (a 4-D VAE, one test image)",
+                   note=f"Each estimate from {res['vae']['samples']} samples; the VAE's 'exact' gradient is the "
+                        f"mean of {res['vae']['exact_samples']} reparameterized samples (its standard error is "
+                        "part of each comparison).")
 
 
 def dann_moons(ctx: Context) -> Outcome:
@@ -189,7 +231,8 @@ def dann_moons(ctx: Context) -> Outcome:
         setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, max_steps=300))
     res = dann.compare("two-moons", seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
     return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
-                   data="two-moons -> two moons rotated 35 degrees (150 points per domain)")
+                   data="two-moons -> two moons rotated 35 degrees (150 points per domain)",
+                   measured=measures.dann_measured(res))
 
 
 def dann_digits(ctx: Context) -> Outcome:
@@ -204,7 +247,7 @@ def dann_digits(ctx: Context) -> Outcome:
         setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, epochs=3))
     res = dann.compare(task, seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
     return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
-                   data=f"{res['source']} -> {res['target']}",
+                   data=f"{res['source']} -> {res['target']}", measured=measures.dann_measured(res),
                    note="For orientation: Ganin et al. (2016) report 0.7666 target accuracy for DANN on MNIST -> "
                         "MNIST-M (real MNIST-M, larger nets and budget).")
 
@@ -227,9 +270,13 @@ def gan_1d(ctx: Context) -> Outcome:
     numbers = {f"step {s['step']}: max |D - D*|": s["max_abs_d_minus_d_star"] for s in stages["stages"]}
     numbers.update({"fixed affine G: max |D - D*| after training D": optimum["max_abs_error"],
                     "V(D*, G) by integration": optimum["value_at_d_star"],
-                    "-log 4 + 2 JSD": optimum["minus_log4_plus_2jsd"]})
+                    "-log 4 + 2 JSD": optimum["minus_log4_plus_2jsd"],
+                    "V(D, G) at the trained D, by integration": optimum["value_at_trained_d"]})
     figs = [p for p in ("gan_1d_stages.png", "gan_optimum.png") if (folder / p).exists()]
-    return Outcome([ctx.rel(folder / p) for p in figs], numbers, data="gauss-1d: p_data = N(4, 0.5^2)")
+    measured = {"max_abs_d_minus_d_star": optimum["max_abs_error"], "value_at_trained_d": optimum["value_at_trained_d"],
+                "value_at_d_star": optimum["value_at_d_star"], "minus_log4_plus_2jsd": optimum["minus_log4_plus_2jsd"]}
+    return Outcome([ctx.rel(folder / p) for p in figs], numbers, data="gauss-1d: p_data = N(4, 0.5^2)",
+                   measured=measured)
 
 
 def dcgan(ctx: Context) -> Outcome:
@@ -250,8 +297,14 @@ def dcgan(ctx: Context) -> Outcome:
         dst = folder / f"over_training_{p.name}"
         dst.write_bytes(p.read_bytes())
         copies.append(ctx.rel(dst))
-    return Outcome([ctx.rel(final), *copies, ctx.rel(game)],
-                   {"test " + k: v for k, v in _last_test(run.run_dir).items()}, data="fashion-mnist (32x32)")
+    memorised = measures.d_memorisation(run)
+    numbers = {"test " + k: v for k, v in _last_test(run.run_dir).items()}
+    numbers.update({"mean D(x), 1000 train images": memorised["d_real_train"],
+                    "mean D(x), 1000 test images": memorised["d_real_test"]})
+    return Outcome([ctx.rel(final), *copies, ctx.rel(game)], numbers, data="fashion-mnist (32x32)",
+                   measured=memorised,
+                   note="D(x) on train vs test images shows how far D has memorised its train split. The FID "
+                        "over training is not measured yet: the run keeps only its latest weights.")
 
 
 def considerations(ctx: Context) -> Outcome:
@@ -267,7 +320,16 @@ def considerations(ctx: Context) -> Outcome:
     figs = [ctx.rel(p) for p in sorted(folder.glob("*.png"))]
     if equilibrium.exists():
         figs.append(ctx.rel(equilibrium))
-    return Outcome(figs, numbers, data="gauss-1d",
+    measured = {"minimax_grad_norm_g": sat["minimax"]["median_grad_norm_g_while_confident"],
+                "non_saturating_grad_norm_g": sat["non-saturating"]["median_grad_norm_g_while_confident"]}
+    dcgan_metrics = ctx.out / "runs" / "dcgan-fashion" / "metrics.jsonl"    # D wins: the DCGAN section's run
+    if dcgan_metrics.exists():
+        measured.update(measures.d_wins(dcgan_metrics))
+    stages_metrics = ctx.out / "experiments" / "gan-1d" / "gan-1d-stages" / "metrics.jsonl"  # the equilibrium plot's run
+    if stages_metrics.exists():
+        measured.update(measures.gan_tail(stages_metrics))
+    numbers.update({k: v for k, v in measured.items() if k not in numbers})
+    return Outcome(figs, numbers, data="gauss-1d", measured=measured,
                    note="Saturation: D given a head start (5 D-steps per G-step); the min-max generator "
                         "loss gives vanishing gradients while D(G(z)) is near 0, the non-saturating one does not.")
 
@@ -282,6 +344,17 @@ EXPERIMENTS = [
                "and the importance-weighted bound tightens towards log p(x) as K grows.",
                "python -c 'from genlab.experiments.elbo_check import elbo_identity; print(elbo_identity(\"elbo.png\"))'",
                elbo_recap, {"quick": 0.05, "default": 0.1}),
+    Experiment("reparam", "Reparameterization: a low-variance gradient of E_q[f(z)]",
+               "Writing z = mu + sigma * eps with eps ~ N(0, I) decouples the sampling from the gradient: "
+               "grad E_q[f(z)] = E_eps[grad f(mu + sigma * eps)]. Like the score-function (REINFORCE) estimator "
+               "E_q[f(z) grad log q(z)] it is unbiased, but its variance is far lower at equal samples.",
+               _cmd("genlab train vae --data fashion-mnist --latent-dim 4 --hidden 256 --batch-size 128 "
+                    "--epochs 0 --max-steps 400 --out runs/vae-reparam",
+                    "python -c 'import torch; from genlab.train.runfolder import load_run; "
+                    "from genlab.experiments import autoencoders as a, reparam as r; "
+                    "run = load_run(\"runs/vae-reparam\", device=torch.device(\"cpu\")); "
+                    "print(r.reparam_experiment(\".\", run, a.test_images(run, 1)[0]))'"),
+               reparameterization, {"quick": 0.2, "default": 0.3}),
     Experiment("ae-recon", "Standard AE: reconstruction (faces)",
                "A deterministic autoencoder reconstructs faces through a low-dimensional code.",
                _cmd("genlab train ae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "

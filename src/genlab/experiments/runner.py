@@ -16,6 +16,7 @@ from pathlib import Path
 
 from genlab import io
 from genlab.errors import UsageError
+from genlab.experiments.claims import judge
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Outcome:
     data: str = ""                                     # which dataset it used
     note: str = ""                                     # anything a reader should know
     html: str = ""                                     # optional extra HTML (the latent explorer)
+    measured: dict = field(default_factory=dict)       # machine keys -> JSON numbers: what claims check
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Result:
     seconds: float
     outcome: dict
     reason: str = ""
+    claims: list = field(default_factory=list)  # `claims.Claim`s as dicts, judged from outcome["measured"]
 
 
 def _result_path(ctx: Context, key: str) -> Path:
@@ -76,14 +79,14 @@ def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
     for i, exp in enumerate(experiments, 1):
         path = _result_path(ctx, exp.key)
         if path.exists():
-            results.append(Result(**json.loads(path.read_text())))
+            results.append(_judged(Result(**json.loads(path.read_text()))))
             remaining -= exp.minutes[ctx.profile]
             announce(f"[{i}/{len(experiments)}] {exp.title}: already done, skipped")
             continue
         elapsed = (time.perf_counter() - t_start) / 60
         announce(f"[{i}/{len(experiments)}] {exp.title} (about {exp.minutes[ctx.profile]:.1f} min; "
                  f"overall ETA {remaining:.0f} min; {elapsed:.1f} min so far)")
-        result = _run_one(exp, ctx, debug=debug)
+        result = _judged(_run_one(exp, ctx, debug=debug))
         remaining -= exp.minutes[ctx.profile]
         if result.status != "failed":  # failed ones are retried on the next run
             io.write_json(path, asdict(result))
@@ -92,6 +95,13 @@ def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
         announce(f"    {result.status} in {result.seconds:.0f} s{': ' + result.reason if result.reason else ''}")
         results.append(result)
     return results
+
+
+def _judged(result: Result) -> Result:
+    """The result with its section's claims judged afresh (so a reused result meets today's checks)."""
+    found = judge(result.key, result.status, result.outcome.get("measured"), reason=result.reason)
+    result.claims = [asdict(c) for c in found]
+    return result
 
 
 def _run_one(exp: Experiment, ctx: Context, *, debug: bool) -> Result:
