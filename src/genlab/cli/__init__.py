@@ -51,6 +51,14 @@ def _named_command(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        if _named_command(argv) == "train":
+            from genlab.cli.train import insert_family
+
+            argv = insert_family(argv)
+    except GenlabError as exc:
+        print(f"genlab: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     if args.command is None:

@@ -25,20 +25,13 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def curves_plot(run, out_path: Path, **_) -> None:
-    """Learning curves from metrics.jsonl (every family has them)."""
-    from genlab.report.figures import learning_curves
-
-    learning_curves(run.run_dir / "metrics.jsonl", out_path)
-
-
 def run(args: argparse.Namespace) -> int:
-    from genlab.train import families
+    from genlab.experiments.plots import kinds
     from genlab.train.device import resolve_device
     from genlab.train.runfolder import load_run
 
     loaded = load_run(args.run_dir, device=resolve_device(args.device))
-    plots = {"curves": curves_plot, **getattr(families.family_module(loaded.config.family), "PLOTS", {})}
+    plots = kinds(loaded.config.family)
     if args.kind == "list":
         print("\n".join(sorted(plots)))
         return 0

@@ -13,6 +13,7 @@ register("lfw-faces", bundled.load_lfw_faces, describe=bundled.describe_lfw_face
 register("celeba", celeba.load_celeba, describe=celeba.describe_celeba)
 register("two-moons", toy.load_two_moons, describe=toy.describe_two_moons)
 register("gauss-1d", toy.load_gauss_1d, describe=toy.describe_gauss_1d)
+register("gauss-1d-mixture", toy.load_gauss_1d_mixture, describe=toy.describe_gauss_1d_mixture)
 
 register_form("idx", load_idx_spec, help="an IDX image file (gzip or raw); labels and t10k test file beside it")
 register_form("folder", load_folder_spec, help="a folder of images (recursive); one subfolder per class = labels")

@@ -68,6 +68,26 @@ def load_gauss_1d(*, image_size: int | None = None) -> Dataset:
                    source_note=f"samples of N({GAUSS_MEAN}, {GAUSS_STD}^2)")
 
 
+def load_gauss_1d_mixture(*, image_size: int | None = None) -> Dataset:
+    """10,000 train (seed 0) and 2,000 test (seed 1) samples of 0.5 N(2, 0.5^2) + 0.5 N(6, 0.5^2), (N, 1)."""
+    train, _ = gauss_1d(10000, seed=0, mixture=True)
+    test, _ = gauss_1d(2000, seed=1, mixture=True)
+    return Dataset(name="gauss-1d-mixture", train=Split(train), test=Split(test), classes=None, kind="toy",
+                   source_note="samples of 0.5 N(2, 0.5^2) + 0.5 N(6, 0.5^2)")
+
+
+def describe_gauss_1d_mixture() -> dict:
+    return {"available": True, "how_to_get": "generated", "shape": (1,), "train_size": 10000, "test_size": 2000,
+            "num_classes": None, "note": "1-D toy: a two-mode Gaussian mixture at 2 and 6 (std 0.5)"}
+
+
+def density_of(spec: str) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The exact p_data of a known 1-D toy spec (a function on tensors), or None."""
+    if spec in ("gauss-1d", "gauss-1d-mixture"):
+        return gauss_1d(1, seed=0, mixture=spec == "gauss-1d-mixture")[1]
+    return None
+
+
 def describe_two_moons() -> dict:
     return {"available": True, "how_to_get": "generated", "shape": (2,), "train_size": 150,
             "test_size": 150, "num_classes": 2, "note": "2-D toy: two interleaved moons, noise 0.05"}

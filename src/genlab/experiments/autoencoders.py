@@ -290,15 +290,13 @@ def kl_per_dim(run, out_path, *, n: int = 2000, threshold: float = 0.01, seed: i
 def train_run(family: str, spec: str, run_dir, *, max_steps: int, batch_size: int = 64, seed: int = 0,
               lr: float | None = None, image_size: int | None = None, device: str = "cpu", **model):
     """Train a small run (tests, `--quick` lecture figures) and load it: the experiments' other input."""
-    from genlab.config import DataConfig, RunConfig, TrainConfig
-    from genlab.train import families, loop
+    from genlab.config.families import from_options
+    from genlab.train import loop
     from genlab.train.device import resolve_device
     from genlab.train.runfolder import load_run
 
-    module = families.family_module(family)
-    train = TrainConfig(epochs=0, max_steps=max_steps, batch_size=batch_size, seed=seed, device=device,
-                        lr=lr if lr is not None else getattr(module, "DEFAULT_LR", 1e-3))
-    config = RunConfig(family=family, data=DataConfig(spec=spec, image_size=image_size),
-                       model=module.Config(**model), train=train)
+    options = {"data": spec, "image_size": image_size, "epochs": 0, "max_steps": max_steps,
+               "batch_size": batch_size, "seed": seed, "device": device, **model}
+    config = from_options(family, options if lr is None else {**options, "lr": lr})
     loop.train(config, Path(run_dir), force=True, progress=False)
     return load_run(Path(run_dir), device=resolve_device(device))

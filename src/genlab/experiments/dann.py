@@ -29,9 +29,10 @@ import torch
 
 from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
+from genlab.config.command import train_command
+from genlab.config.dann import Config as DannConfig
 from genlab.errors import UsageError
 from genlab.metrics.domain import proxy_a_distance
-from genlab.train import dann as dann_family
 from genlab.train import families
 from genlab.train.device import resolve_device, seed_everything
 from genlab.train.loop import data_info, evaluate_split
@@ -47,7 +48,7 @@ class Setup:
 
     source: str
     target: str
-    model: dann_family.Config
+    model: DannConfig
     train: TrainConfig
 
 
@@ -61,12 +62,12 @@ class Setup:
 # budget of 4 epochs of mnist-5k (4,000 digits) in batches of 32 (500 steps): CPU minutes, not Ganin's hours.
 SETUPS = {
     "two-moons": Setup("two-moons", "two-moons-rotated",
-                       dann_family.Config(arch="mlp", hidden=(15,), activation="sigmoid", label_hidden=(),
+                       DannConfig(arch="mlp", hidden=(15,), activation="sigmoid", label_hidden=(),
                                           domain_hidden=(32,), reversal_lambda=4.0, lambda_schedule="ganin"),
                        TrainConfig(epochs=0, max_steps=1500, batch_size=32, lr=0.02)),
-    "mnist-5k": Setup("mnist-5k", "mnist-5k-m-like", dann_family.Config(arch="conv"),
+    "mnist-5k": Setup("mnist-5k", "mnist-5k-m-like", DannConfig(arch="conv"),
                       TrainConfig(epochs=4, batch_size=32, lr=1e-3)),
-    "mnist": Setup("mnist", "mnist-m-like", dann_family.Config(arch="conv"),
+    "mnist": Setup("mnist", "mnist-m-like", DannConfig(arch="conv"),
                    TrainConfig(epochs=1, batch_size=32, lr=1e-3)),
 }
 
@@ -82,25 +83,7 @@ def run_config(setup: Setup, mode: str, seed: int, *, device: str = "auto") -> R
 
 def cli_command(config: RunConfig) -> str:
     """The `genlab train dann` command line that trains the same run (with a run folder)."""
-    m, t = config.model, config.train
-    parts = ["genlab train dann", f"--data {config.data.spec}", f"--target {config.data.target}",
-             f"--arch {m.arch}", f"--epochs {t.epochs}", f"--batch-size {t.batch_size}", f"--lr {t.lr!r}",
-             f"--seed {t.seed}", f"--lambda {m.reversal_lambda!r}", f"--lambda-schedule {m.lambda_schedule}",
-             f"--gamma {m.gamma!r}"]
-    if t.max_steps is not None:
-        parts.append(f"--max-steps {t.max_steps}")
-    if m.arch == "mlp":
-        parts += [f"--hidden {' '.join(map(str, m.hidden))}", f"--activation {m.activation}"]
-    else:
-        parts.append(f"--width {m.width}")
-    for flag, widths in (("--label-hidden", m.label_hidden), ("--domain-hidden", m.domain_hidden)):
-        if widths is not None:
-            parts.append(f"{flag} {' '.join(map(str, widths))}".rstrip())
-    if m.train_on_target:
-        parts.append("--train-on-target")
-    elif not m.adversarial:
-        parts.append("--no-adversarial")
-    return " ".join(parts) + " --out DIR"
+    return train_command(config, out="DIR")
 
 
 def fit(config: RunConfig, *, device: torch.device | None = None):

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from genlab import io
+from genlab.config.gan_1d import Config as Gan1dConfig
 from genlab.report.figures import plt, save_figure
 
 HALF = 0.5
@@ -146,8 +147,10 @@ def single_thread():
 
 def _config_1d(model, *, data: str, max_steps: int, seed: int, batch_size: int = 128, log_every: int = 5):
     from genlab.config import DataConfig, RunConfig, TrainConfig
+    from genlab.config.gan_1d import DEFAULT_LR
 
-    train = TrainConfig(epochs=0, max_steps=max_steps, batch_size=batch_size, lr=model.lr_d, seed=seed,
+    lr = model.lr_d if model.lr_d is not None else DEFAULT_LR
+    train = TrainConfig(epochs=0, max_steps=max_steps, batch_size=batch_size, lr=lr, seed=seed,
                         device="cpu", log_every=log_every, checkpoint_every=10**9)
     return RunConfig(family="gan-1d", data=DataConfig(spec=data), model=model, train=train)
 
@@ -170,7 +173,7 @@ def stages_experiment(out_dir: Path, *, steps: tuple[int, ...] = (1, 150, 500, 2
     from genlab.train import gan_1d
 
     out_dir, run_dir = Path(out_dir), Path(out_dir) / "gan-1d-stages"
-    model = gan_1d.Config()
+    model = Gan1dConfig()
     snaps = []
     for i, stop in enumerate(sorted(steps)):
         _train(_config_1d(model, data=data, max_steps=stop, seed=seed), run_dir, resume=i > 0)
@@ -202,12 +205,11 @@ def saturation_experiment(out_dir: Path, *, steps: int = 600, seed: int = 0, dat
     Returns per loss: median G gradient norm and mean D(G(z)) over the rows where D is confident
     (mean D(G(z)) < 0.1), and the final mean D(G(z)).
     """
-    from genlab.train import gan_1d
 
     out_dir = Path(out_dir)
     runs, numbers = {}, {}
     for loss in ("minimax", "non-saturating"):
-        model = gan_1d.Config(loss=loss, d_steps=5, lr_d=3e-3, lr_g=1e-3)
+        model = Gan1dConfig(loss=loss, d_steps=5, lr_d=3e-3, lr_g=1e-3)
         run_dir = out_dir / f"gan-1d-{loss}"
         _train(_config_1d(model, data=data, max_steps=steps, seed=seed, log_every=5), run_dir, resume=False)
         rows = _train_rows(run_dir / "metrics.jsonl")
@@ -229,8 +231,8 @@ def optimum_experiment(out_dir: Path | None = None, *, a: float = 0.8, b: float 
     Returns: grid (over the data's central 95%), d, d_star, max_abs_error, value_at_d_star (integral),
     minus_log4_plus_2jsd, value_at_trained_d (integral); writes gan_optimum.png when out_dir is given.
     """
+    from genlab.data.toy import density_of
     from genlab.objectives.gan import jensen_shannon, optimal_discriminator, value_at_optimum, value_function
-    from genlab.train import gan_1d
 
     task, dataset = _fixed_generator_task(a=a, b=b, seed=seed, data=data, batch_size=batch_size)
     x = dataset.train.images
@@ -241,7 +243,7 @@ def optimum_experiment(out_dir: Path | None = None, *, a: float = 0.8, b: float 
     q = torch.quantile(x.flatten().double(), torch.tensor([0.025, 0.975], dtype=torch.float64))
     grid = torch.linspace(float(q[0]), float(q[1]), 200, dtype=torch.float64)
     wide = torch.linspace(float(x.min()) - 6 * abs(a), float(x.max()) + 6 * abs(a), 20001, dtype=torch.float64)
-    p_data = gan_1d.data_density(data)
+    p_data = density_of(data)
     with torch.no_grad():
         d = torch.sigmoid(task.D(grid.float()[:, None])).double()
         d_wide = torch.sigmoid(task.D(wide.float()[:, None])).double()
@@ -264,7 +266,7 @@ def _fixed_generator_task(*, a: float, b: float, seed: int, data: str, batch_siz
     from genlab.train.loop import data_info
 
     dataset = load(data)
-    model = gan_1d.Config(generator="affine", affine_init=(a, b), freeze_generator=True)
+    model = Gan1dConfig(generator="affine", affine_init=(a, b), freeze_generator=True)
     config = RunConfig(family="gan-1d", data=DataConfig(spec=data), model=model,
                        train=TrainConfig(seed=seed, batch_size=batch_size, device="cpu"))
     torch.manual_seed(seed)

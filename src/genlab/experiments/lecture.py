@@ -14,7 +14,6 @@ from pathlib import Path
 import torch
 
 from genlab import data as gdata
-from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.experiments import autoencoders as aex
 from genlab.experiments import measures
 from genlab.experiments.runner import Context, Experiment, MissingData, Outcome
@@ -31,16 +30,15 @@ def _available(name: str) -> bool:
 def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, batch_size: int = 64,
                  image_size: int | None = None, lr: float | None = None, **model):
     """Train (or resume, or reuse) a run under DIR/runs/KEY and load it."""
-    from genlab.train import families, loop
+    from genlab.config.families import from_options
+    from genlab.train import loop
     from genlab.train.device import resolve_device
     from genlab.train.runfolder import load_run
 
-    module = families.family_module(family)
-    train = TrainConfig(epochs=0, max_steps=steps, batch_size=batch_size, seed=ctx.seed, device=ctx.device,
-                        lr=lr if lr is not None else getattr(module, "DEFAULT_LR", 1e-3),
-                        checkpoint_every=max(50, steps // 10), log_every=max(5, steps // 100))
-    config = RunConfig(family=family, data=DataConfig(spec=spec, image_size=image_size),
-                       model=module.Config(**model), train=train)
+    options = {"data": spec, "image_size": image_size, "epochs": 0, "max_steps": steps, "batch_size": batch_size,
+               "seed": ctx.seed, "device": ctx.device, "checkpoint_every": max(50, steps // 10),
+               "log_every": max(5, steps // 100), **model}
+    config = from_options(family, options if lr is None else {**options, "lr": lr})
     run_dir = ctx.out / "runs" / key
     loop.train(config, run_dir, resume=True, progress=False)
     return load_run(run_dir, device=resolve_device(ctx.device))

@@ -16,9 +16,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from genlab.config.gan import GENERATOR_LOSSES  # declared once, with the --loss option
 from genlab.errors import UsageError
 
-GENERATOR_LOSSES = ("minimax", "non-saturating")
 REDUCTIONS = ("mean", "none")
 
 

@@ -13,7 +13,7 @@ import math
 
 import torch
 
-GANIN_GAMMA = 10.0  # Ganin et al. 2016, Sec. 5.2.2: "gamma was set to 10 in all experiments"
+from genlab.config.dann import GANIN_GAMMA  # declared once, with the option it defaults
 
 
 class GradientReversal(torch.autograd.Function):

@@ -7,14 +7,13 @@ noise (or a code with noise added) does not give images like the data; the VAE f
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from genlab.config import RunConfig
+from genlab.config.ae import Config
 from genlab.errors import UsageError
 from genlab.models.ae import AutoEncoder
 from genlab.models.conv import ConvDecoder, ConvEncoder
@@ -24,46 +23,7 @@ from genlab.train import task as base
 from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo
 
-RECON_LOSSES = ("bce", "mse")
-ARCHS = ("mlp", "conv")
 GRID_SEED = 1234  # fixed noise for per-epoch grids (shared with the VAE), so epochs compare image by image
-
-
-@dataclass(frozen=True)
-class Config:
-    arch: str = "mlp"                    # mlp, or conv (DCGAN-style, 28/32/64 px images)
-    latent_dim: int = 32
-    hidden: tuple[int, ...] = (512, 256)  # MLP widths, encoder order (the decoder mirrors them)
-    recon: str = "bce"                   # bce: Bernoulli log-loss on [0,1] pixels; mse: squared error
-    width: int = 32                      # conv: channels after the first stage, doubling per stage
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--arch", choices=ARCHS, default="mlp",
-                        help="mlp, or conv: DCGAN-style nets for 28x28, 32x32, 64x64 images (default: mlp)")
-    parser.add_argument("--latent-dim", type=int, default=32, help="size of the code z (default: 32)")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[512, 256],
-                        help="MLP hidden widths, encoder order; the decoder mirrors them (default: 512 256)")
-    parser.add_argument("--width", type=int, default=32,
-                        help="conv: channels after the first stage, doubled at each stage (default: 32)")
-    parser.add_argument("--recon", choices=RECON_LOSSES, default="bce",
-                        help="reconstruction loss: bce (from logits) or mse on sigmoid outputs (default: bce)")
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    return Config(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden), recon=args.recon,
-                  width=args.width)
-
-
-def validate(config: Config) -> None:
-    if config.arch not in ARCHS:
-        raise UsageError(f"--arch {config.arch!r}: accepted {', '.join(ARCHS)}")
-    if config.recon not in RECON_LOSSES:
-        raise UsageError(f"--recon {config.recon!r}: accepted {', '.join(RECON_LOSSES)}")
-    if config.latent_dim < 1:
-        raise UsageError(f"--latent-dim {config.latent_dim}: must be at least 1")
-    if any(h < 1 for h in config.hidden) or config.width < 1:
-        raise UsageError(f"--hidden {list(config.hidden)} / --width {config.width}: widths must be at least 1")
 
 
 def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, ...], width: int,
@@ -77,7 +37,6 @@ def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, .
 
 
 def build_model(config: Config, info: DataInfo) -> AutoEncoder:
-    validate(config)
     encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
                                   code_dim=config.latent_dim, latent_dim=config.latent_dim)
     return AutoEncoder(encoder, decoder)
@@ -172,31 +131,3 @@ class Task(CodeModelTask):
         save_grid(torch.cat([self._grid_x, recon]).cpu(), samples / f"recon_{epoch:04d}.png",
                   nrow=n // 2 if n > 8 else n)
         save_grid(self.decode_mean(self.fixed_z).cpu(), samples / f"noise_decode_{epoch:04d}.png", nrow=8)
-
-
-def plot_kinds(family: str) -> dict:
-    """`genlab plot` kinds -> functions `fn(run, out_path, *, seed=0, **options)`.
-
-    The figures live in `genlab.experiments.autoencoders` (a layer above train); they are imported when a
-    plot is drawn, never when a family module is imported.
-    """
-    names = {"ae": {"recon": "ae_reconstruction", "latent-noise": "ae_latent_noise",
-                    "noise-decode": "ae_noise_decode", "latent": "latent_scatter",
-                    "latent-hist": "latent_histograms", "manifold": "latent_manifold"},
-             "vae": {"recon": "vae_reconstruction", "samples": "vae_generation", "latent": "latent_scatter",
-                     "latent-hist": "latent_histograms", "kl-per-dim": "kl_per_dim",
-                     "manifold": "latent_manifold", "manifold-icdf": "latent_manifold_icdf"}}[family]
-
-    def lazy(name: str):
-        def draw(run, out_path, **options):
-            from genlab.experiments import autoencoders
-
-            return getattr(autoencoders, name)(run, out_path, **options)
-
-        draw.__name__ = name
-        return draw
-
-    return {kind: lazy(name) for kind, name in names.items()}
-
-
-PLOTS = plot_kinds("ae")

@@ -15,113 +15,27 @@ MNIST -> MNIST-M). Without --target, two-moons, mnist-5k and mnist pick their ow
 
 from __future__ import annotations
 
-import argparse
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from genlab.config import DataConfig, RunConfig
+from genlab.config.dann import DEFAULT_TARGETS, Config
 from genlab.errors import UsageError
-from genlab.models.dann import ACTIVATIONS, build_dann_nets
-from genlab.objectives.reversal import GANIN_GAMMA, ganin_lambda, grad_reverse
+from genlab.models.dann import build_dann_nets
+from genlab.objectives.reversal import ganin_lambda, grad_reverse
 from genlab.train import task as base
 from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo
 
-ARCHS = ("auto", "mlp", "conv")
-SCHEDULES = ("constant", "ganin")
-DEFAULT_TARGETS = {"two-moons": "two-moons-rotated", "mnist-5k": "mnist-5k-m-like", "mnist": "mnist-m-like"}
 NETS = ("features", "label", "domain")
 EVAL_CHUNK = 1000
 
 
-@dataclass(frozen=True)
-class Config:
-    arch: str = "auto"                       # auto: conv for images, mlp for toy data
-    hidden: tuple[int, ...] = (32, 32)       # mlp feature extractor widths (the last one is the feature size)
-    activation: str = "relu"                 # mlp features: relu, or sigmoid (Ganin's toy net)
-    width: int = 32                          # conv: channels of the first conv (Ganin's MNIST net: 32, then 48)
-    label_hidden: tuple[int, ...] | None = None   # label classifier hidden widths (None: by arch)
-    domain_hidden: tuple[int, ...] | None = None  # domain classifier hidden widths (None: by arch)
-    adversarial: bool = True                 # False: the source-only baseline (lambda = 0)
-    train_on_target: bool = False            # the upper bound: labels from the target domain
-    reversal_lambda: float = 1.0             # gradient reversal weight (ganin: its value at the end)
-    lambda_schedule: str = "ganin"           # constant, or ganin: 2 / (1 + exp(-gamma p)) - 1 times the weight
-    gamma: float = GANIN_GAMMA
-
-
 # Ganin et al. 2016: MNIST label head 100-100, domain head 100 (Fig. 4); toy nets are small (Sec. 5.1).
 HEADS = {"conv": ((100, 100), (100,)), "mlp": ((), (32,))}
-
-
-def add_options(group) -> None:
-    group.add_argument("--target", default=None, metavar="SPEC",
-                       help="the target domain (unlabelled during training); default for two-moons: "
-                            "two-moons-rotated, mnist-5k: mnist-5k-m-like, mnist: mnist-m-like")
-    group.add_argument("--arch", choices=ARCHS, default="auto",
-                       help="feature extractor: mlp, or conv (Ganin's MNIST net); auto: conv for images "
-                            "(default: auto)")
-    group.add_argument("--hidden", type=int, nargs="+", default=[32, 32],
-                       help="mlp feature extractor widths; the last is the feature size (default: 32 32)")
-    group.add_argument("--activation", choices=tuple(ACTIVATIONS), default="relu",
-                       help="mlp feature activation: relu, or sigmoid as in Ganin's toy net (default: relu)")
-    group.add_argument("--width", type=int, default=32, help="conv: channels of the first conv (default: 32)")
-    group.add_argument("--label-hidden", type=int, nargs="*", default=None, metavar="N",
-                       help="label classifier hidden widths (default: 100 100 for conv, none for mlp)")
-    group.add_argument("--domain-hidden", type=int, nargs="*", default=None, metavar="N",
-                       help="domain classifier hidden widths (default: 100 for conv, 32 for mlp)")
-    group.add_argument("--adversarial", action=argparse.BooleanOptionalAction, default=None,
-                       help="--no-adversarial: the source-only baseline, same nets and budget (default: on)")
-    group.add_argument("--train-on-target", action="store_true",
-                       help="the upper bound: train the label classifier on labelled target data")
-    group.add_argument("--lambda", dest="reversal_lambda", type=float, default=None, metavar="X",
-                       help="gradient reversal weight, >= 0; alone it is fixed (default: 1, on Ganin's schedule)")
-    group.add_argument("--lambda-schedule", choices=SCHEDULES, default=None,
-                       help="constant, or ganin: lambda_p = 2 / (1 + exp(-gamma p)) - 1 (times --lambda), p = "
-                            "step / (--epochs x steps per epoch), or step / --max-steps with --epochs 0; a smaller "
-                            "--max-steps stops early without changing the schedule (default: ganin, or "
-                            "constant when --lambda is given)")
-    group.add_argument("--gamma", type=float, default=GANIN_GAMMA,
-                       help=f"steepness of Ganin's schedule (default: {GANIN_GAMMA:g})")
-
-
-def _widths(values: list[int] | None) -> tuple[int, ...] | None:
-    return None if values is None else tuple(values)
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    if args.train_on_target and args.adversarial:
-        raise UsageError("--train-on-target trains on labelled target data without the adversarial term; "
-                         "drop --adversarial")
-    schedule = args.lambda_schedule or ("constant" if args.reversal_lambda is not None else "ganin")
-    lam = 1.0 if args.reversal_lambda is None else args.reversal_lambda
-    config = Config(arch=args.arch, hidden=tuple(args.hidden), activation=args.activation, width=args.width,
-                    label_hidden=_widths(args.label_hidden), domain_hidden=_widths(args.domain_hidden),
-                    adversarial=not args.train_on_target if args.adversarial is None else args.adversarial,
-                    train_on_target=args.train_on_target, reversal_lambda=lam, lambda_schedule=schedule,
-                    gamma=args.gamma)
-    validate(config)
-    return config
-
-
-def validate(config: Config) -> None:
-    if not (math.isfinite(config.reversal_lambda) and config.reversal_lambda >= 0):
-        raise UsageError(f"--lambda {config.reversal_lambda}: must be a number >= 0")
-    if not (math.isfinite(config.gamma) and config.gamma >= 0):
-        raise UsageError(f"--gamma {config.gamma}: must be a number >= 0")
-    if config.lambda_schedule not in SCHEDULES:
-        raise UsageError(f"--lambda-schedule {config.lambda_schedule!r}: accepted {', '.join(SCHEDULES)}")
-    if config.activation not in ACTIVATIONS:
-        raise UsageError(f"--activation {config.activation!r}: accepted {', '.join(ACTIVATIONS)}")
-    if config.arch not in ARCHS:
-        raise UsageError(f"--arch {config.arch!r}: accepted {', '.join(ARCHS)}")
-    widths = [*config.hidden, *(config.label_hidden or ()), *(config.domain_hidden or ()), config.width]
-    if not config.hidden or any(w < 1 for w in widths):
-        raise UsageError(f"--hidden {list(config.hidden)} / --width {config.width} / head widths: every width "
-                         "must be at least 1")
 
 
 def target_spec(data: DataConfig) -> str:
@@ -182,7 +96,6 @@ class Task(base.Task):
 
         super().__init__(config, info, device)
         mc: Config = config.model
-        validate(mc)
         self.target_name = target_spec(config.data)
         target = gdata.load(self.target_name, image_size=config.data.image_size)
         self.input_shape = joint_shape(info, target, source=config.data.spec, target_name=self.target_name)
@@ -339,17 +252,3 @@ class Task(base.Task):
         from genlab.data import save_grid
 
         save_grid(self._grid.cpu(), Path(run_dir) / "samples" / "domains.png", nrow=8)  # source rows, then target
-
-
-def _lazy(name: str):
-    def draw(run, out_path, **options):
-        from genlab.experiments import dann
-
-        return getattr(dann, name)(run, out_path, **options)
-
-    draw.__name__ = name
-    return draw
-
-
-# `genlab plot DIR KIND`: the figures live in genlab.experiments.dann (a layer above), imported when drawn.
-PLOTS = {"boundary": _lazy("boundary_plot"), "features": _lazy("features_plot")}

@@ -7,120 +7,31 @@ on the same generated batch (generated once per step, reused for D and G; pytorc
 
 from __future__ import annotations
 
-import argparse
 import copy
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from genlab.config import RunConfig
+from genlab.config.gan import Config
 from genlab.errors import UsageError
 from genlab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from genlab.objectives.gan import GENERATOR_LOSSES, discriminator_loss, generator_loss
+from genlab.objectives.gan import discriminator_loss, generator_loss
 from genlab.train import task as base
 from genlab.train.adam import make_adam
 from genlab.train.task import DataInfo, TrainingDiverged
 
-NETS = ("dcgan", "mlp")
-NOISES = ("normal", "uniform")
-DEFAULT_LR = 2e-4  # Radford et al. 2016, Sec. 4: Adam, lr 2e-4, beta1 0.5
 GRID = 64          # fixed-noise samples per epoch grid
 
 
-@dataclass(frozen=True)
-class Config:
-    net: str = "dcgan"                    # dcgan (conv, BN) or mlp
-    loss: str = "non-saturating"          # generator loss: minimax (saturating, the lecture's E_G) or non-saturating
-    d_steps: int = 1                      # discriminator updates per generator update (K in Algorithm 1)
-    lr_d: float = DEFAULT_LR
-    lr_g: float = DEFAULT_LR
-    beta1: float = 0.5                    # Adam's beta1; 0.5 steadies the game (Radford et al. 2016)
-    beta2: float = 0.999
-    noise: str = "normal"                 # z ~ N(0, I) or U(-1, 1)^latent_dim
-    latent_dim: int = 100
-    ngf: int = 64                         # DCGAN widths: G's last hidden layer, D's first
-    ndf: int = 64
-    hidden: tuple[int, ...] = (512, 512)  # MLP widths (G in this order, D reversed)
-    ema: float | None = None              # decay of an EMA copy of G's weights (None: no EMA)
-    channels_last: bool = True            # NHWC memory layout for the conv nets (faster convolutions)
-
-
-def add_options(group) -> None:
-    group.add_argument("--net", choices=NETS, default="dcgan", help="network type (default: dcgan)")
-    group.add_argument("--loss", choices=GENERATOR_LOSSES, default="non-saturating",
-                       help="generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G = -E_D, saturates "
-                            "when D wins) or non-saturating = -E[log D(G(z))] (default: non-saturating)")
-    group.add_argument("--d-steps", type=int, default=1, metavar="K",
-                       help="discriminator updates per generator update (default: 1)")
-    group.add_argument("--lr-d", type=float, default=None, help="discriminator learning rate (default: --lr)")
-    group.add_argument("--lr-g", type=float, default=None, help="generator learning rate (default: --lr)")
-    group.add_argument("--betas", type=float, nargs=2, default=[0.5, 0.999], metavar=("B1", "B2"),
-                       help="Adam betas for both nets (default: 0.5 0.999)")
-    group.add_argument("--noise", choices=NOISES, default="normal",
-                       help="latent prior: normal N(0, I) or uniform U(-1, 1) (default: normal)")
-    group.add_argument("--latent-dim", type=int, default=100, help="size of z (default: 100)")
-    group.add_argument("--ngf", type=int, default=64, help="DCGAN generator width (default: 64)")
-    group.add_argument("--ndf", type=int, default=64, help="DCGAN discriminator width (default: 64)")
-    group.add_argument("--hidden", type=int, nargs="+", default=[512, 512],
-                       help="MLP hidden widths (default: 512 512)")
-    group.add_argument("--ema", type=float, default=None, metavar="DECAY",
-                       help="keep an exponential moving average of G's weights (e.g. 0.999); samples use it")
-    group.add_argument("--no-channels-last", dest="channels_last", action="store_false",
-                       help="keep the default NCHW layout for the conv nets")
-
-
-def _lr(args, name: str) -> float:
-    own = getattr(args, name)
-    return own if own is not None else (args.lr if args.lr is not None else DEFAULT_LR)
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    config = Config(net=args.net, loss=args.loss, d_steps=args.d_steps, lr_d=_lr(args, "lr_d"),
-                  lr_g=_lr(args, "lr_g"), beta1=args.betas[0], beta2=args.betas[1], noise=args.noise,
-                  latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, hidden=tuple(args.hidden),
-                  ema=args.ema, channels_last=args.channels_last)
-    validate(config)  # fail before a run folder is touched
-    return config
-
-
-def validate_game(*, loss: str, d_steps: int, lr_d: float, lr_g: float, noise: str, latent_dim: int,
-                  ema: float | None, betas: tuple[float, float]) -> None:
-    """The options every GAN family shares; one UsageError line per bad value."""
-    if loss not in GENERATOR_LOSSES:
-        raise UsageError(f"--loss {loss!r}: accepted {', '.join(GENERATOR_LOSSES)}")
-    if d_steps < 1:
-        raise UsageError(f"--d-steps {d_steps}: must be at least 1")
-    for name, lr in (("--lr-d", lr_d), ("--lr-g", lr_g)):
-        if not lr > 0:
-            raise UsageError(f"{name} {lr}: must be a positive number")
-    if noise not in NOISES:
-        raise UsageError(f"--noise {noise!r}: accepted {', '.join(NOISES)}")
-    if latent_dim < 1:
-        raise UsageError(f"--latent-dim {latent_dim}: must be at least 1")
-    if ema is not None and not 0 < ema < 1:
-        raise UsageError(f"--ema {ema}: the decay must lie strictly between 0 and 1 (e.g. 0.999)")
-    if not all(0 <= b < 1 for b in betas):
-        raise UsageError(f"--betas {list(betas)}: each must lie in [0, 1)")
-
-
-def validate(config: Config) -> None:
-    validate_game(loss=config.loss, d_steps=config.d_steps, lr_d=config.lr_d, lr_g=config.lr_g,
-                  noise=config.noise, latent_dim=config.latent_dim, ema=config.ema,
-                  betas=(config.beta1, config.beta2))
-    if config.net not in NETS:
-        raise UsageError(f"--net {config.net!r}: accepted {', '.join(NETS)}")
-    for name, value in (("--ngf", config.ngf), ("--ndf", config.ndf)):
-        if value < 1:
-            raise UsageError(f"{name} {value}: must be at least 1")
-    if any(h < 1 for h in config.hidden):
-        raise UsageError(f"--hidden {list(config.hidden)}: widths must be at least 1")
+def learning_rates(model, train) -> tuple[float, float]:
+    """(lr_d, lr_g): each net's own, else --lr (shared by the gan and gan-1d families)."""
+    return (model.lr_d if model.lr_d is not None else train.lr, model.lr_g if model.lr_g is not None else train.lr)
 
 
 def build_nets(config: Config, info: DataInfo) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for image data of shape info.sample_shape = (C, H, W)."""
-    validate(config)
     if info.kind != "image" or len(info.sample_shape) != 3:
         raise UsageError(f"the gan family trains on images, not {info.kind} data of shape "
                          f"{list(info.sample_shape)}; for the 1-D example use `genlab train gan-1d`")
@@ -268,9 +179,9 @@ class Task(base.Task):
         self.modules = {"generator": self.G, "discriminator": self.D}
         if self.G_ema is not None:  # a module, so model.safetensors carries it and `genlab sample` uses it
             self.modules["generator_ema"] = self.G_ema
-        betas = (mc.beta1, mc.beta2)
-        self.optimizers = {"generator": make_adam(self.G.parameters(), lr=mc.lr_g, betas=betas),
-                           "discriminator": make_adam(self.D.parameters(), lr=mc.lr_d, betas=betas)}
+        lr_d, lr_g = learning_rates(mc, config.train)
+        self.optimizers = {"generator": make_adam(self.G.parameters(), lr=lr_g, betas=mc.betas),
+                           "discriminator": make_adam(self.D.parameters(), lr=lr_d, betas=mc.betas)}
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
                                     latent_dim=mc.latent_dim, ema_decay=mc.ema)
         gen = torch.Generator(device=device).manual_seed(config.train.seed + 1)  # fixed noise: same grid each epoch
@@ -319,22 +230,3 @@ class Task(base.Task):
         net = self.G_ema if self.G_ema is not None else self.G
         images = ((net(self.fixed_z) + 1) / 2).clamp(0, 1)
         save_grid(images.float().cpu().contiguous(), Path(run_dir) / "samples" / f"epoch_{epoch:04d}.png", nrow=8)
-
-
-def _game_plot(run, out_path: Path, **_) -> None:
-    """D(x), D(G(z)), both losses and both gradient norms over training (from metrics.jsonl)."""
-    from genlab.experiments.gan import plot_game
-
-    plot_game(run.run_dir / "metrics.jsonl", out_path)
-
-
-def _samples_plot(run, out_path: Path, *, seed: int = 0, **_) -> None:
-    """A grid of 64 samples (EMA generator when the run has one)."""
-    from genlab.data import save_grid
-
-    gen = torch.Generator(device=run.task.device).manual_seed(seed)
-    save_grid(run.task.sample(64, generator=gen).cpu(), out_path, nrow=8)
-
-
-# `genlab plot DIR KIND`; drawing lives in genlab.experiments.gan (imported when a plot is asked for).
-PLOTS = {"game": _game_plot, "samples": _samples_plot}

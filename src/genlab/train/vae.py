@@ -20,14 +20,13 @@ pytorch/examples VAE's loss, but they are log-probabilities only for binary pixe
 
 from __future__ import annotations
 
-import argparse
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from genlab.config import RunConfig
+from genlab.config.vae import Config
 from genlab.errors import UsageError
 from genlab.models.vae import VAE
 from genlab.objectives.elbo import (
@@ -39,70 +38,16 @@ from genlab.objectives.elbo import (
     nats_to_bits_per_dim,
 )
 from genlab.train import vae_backward
-from genlab.train.ae import ARCHS, GRID_SEED, CodeModelTask, build_nets, plot_kinds
+from genlab.train.ae import GRID_SEED, CodeModelTask, build_nets
 from genlab.train.task import DataInfo
 
-DEFAULT_LR = 1e-3
-LIKELIHOODS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global",
-               "gaussian-learned-pixel": "pixel"}
-
-
-@dataclass(frozen=True)
-class Config:
-    arch: str = "mlp"                      # mlp or conv (DCGAN-style, 28/32/64 px images)
-    latent_dim: int = 20                   # 20 and hidden 400: the pytorch/examples VAE
-    hidden: tuple[int, ...] = (400,)       # MLP widths, encoder order (the decoder mirrors them)
-    width: int = 32                        # conv: channels after the first stage, doubling per stage
-    likelihood: str = "bernoulli"          # see the module docstring
-    binarize: bool = False                 # dynamic binarization (Bernoulli only)
-    beta: float = 1.0                      # KL weight in the loss (beta-VAE); 1 is the ELBO
-
-
-def add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--arch", choices=ARCHS, default="mlp",
-                        help="mlp, or conv: DCGAN-style nets for 28x28, 32x32, 64x64 images (default: mlp)")
-    parser.add_argument("--latent-dim", type=int, default=20, help="size of z (default: 20; 2 for a manifold)")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[400],
-                        help="MLP hidden widths, encoder order; the decoder mirrors them (default: 400)")
-    parser.add_argument("--width", type=int, default=32,
-                        help="conv: channels after the first stage, doubled at each stage (default: 32)")
-    parser.add_argument("--likelihood", choices=tuple(LIKELIHOODS), default="bernoulli",
-                        help="p(x|z): bernoulli (logits); gaussian = N(f(z), I) as on the slides; "
-                             "gaussian-learned: one learned sigma; gaussian-learned-pixel: one per pixel "
-                             "(default: bernoulli)")
-    parser.add_argument("--binarize", action="store_true",
-                        help="bernoulli only: sample {0,1} pixels from the grey levels at every step "
-                             "(dynamic binarization); evaluation uses one fixed binarization per image")
-    parser.add_argument("--beta", type=float, default=1.0,
-                        help="weight of the KL term in the loss (beta-VAE); the reported elbo always uses 1 "
-                             "(default: 1)")
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    return Config(arch=args.arch, latent_dim=args.latent_dim, hidden=tuple(args.hidden), width=args.width,
-                  likelihood=args.likelihood, binarize=args.binarize, beta=args.beta)
-
-
-def validate(config: Config) -> None:
-    if config.arch not in ARCHS:
-        raise UsageError(f"--arch {config.arch!r}: accepted {', '.join(ARCHS)}")
-    if config.likelihood not in LIKELIHOODS:
-        raise UsageError(f"--likelihood {config.likelihood!r}: accepted {', '.join(LIKELIHOODS)}")
-    if config.binarize and config.likelihood != "bernoulli":
-        raise UsageError(f"--binarize needs --likelihood bernoulli, not {config.likelihood!r}")
-    if config.latent_dim < 1:
-        raise UsageError(f"--latent-dim {config.latent_dim}: must be at least 1")
-    if any(h < 1 for h in config.hidden) or config.width < 1:
-        raise UsageError(f"--hidden {list(config.hidden)} / --width {config.width}: widths must be at least 1")
-    if not (config.beta >= 0 and math.isfinite(config.beta)):
-        raise UsageError(f"--beta {config.beta}: must be a finite number >= 0")
+SIGMAS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global", "gaussian-learned-pixel": "pixel"}
 
 
 def build_model(config: Config, info: DataInfo) -> VAE:
-    validate(config)
     encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
                                   code_dim=2 * config.latent_dim, latent_dim=config.latent_dim)
-    sigma = LIKELIHOODS[config.likelihood] or "fixed"
+    sigma = SIGMAS[config.likelihood] or "fixed"
     return VAE(encoder, decoder, config.latent_dim, info.sample_shape, sigma=sigma)
 
 
@@ -262,4 +207,3 @@ class Task(CodeModelTask):
                       nrow=n // 2 if n > 8 else n)
 
 
-PLOTS = plot_kinds("vae")

@@ -1,0 +1,54 @@
+"""`genlab train dann`: domain-adversarial training's options (nets and the step live in genlab.train.dann)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlab.config.fields import check, option
+from genlab.errors import UsageError
+
+ARCHS = ("auto", "mlp", "conv")
+ACTIVATIONS = ("relu", "sigmoid")
+SCHEDULES = ("constant", "ganin")
+GANIN_GAMMA = 10.0  # Ganin et al. 2016, Sec. 5.2.2: "gamma was set to 10 in all experiments"
+DEFAULT_TARGETS = {"two-moons": "two-moons-rotated", "mnist-5k": "mnist-5k-m-like", "mnist": "mnist-m-like"}
+
+SCHEDULE_HELP = ("constant, or ganin: lambda_p = 2 / (1 + exp(-gamma p)) - 1 (times --lambda), p = step / "
+                 "(--epochs x steps per epoch), or step / --max-steps with --epochs 0; a smaller --max-steps "
+                 "stops early without changing the schedule (default: ganin, or constant when --lambda is given)")
+
+
+@dataclass(frozen=True)
+class Config:
+    arch: str = option("auto", "feature extractor: mlp, or conv (Ganin's MNIST net); auto: conv for images, "
+                       "mlp for toy data", choices=ARCHS)
+    hidden: tuple[int, ...] = option((32, 32), "mlp feature extractor widths; the last is the feature size",
+                                     min=1, metavar="N")
+    activation: str = option("relu", "mlp feature activation: relu, or sigmoid as in Ganin's toy net",
+                             choices=ACTIVATIONS)
+    width: int = option(32, "conv: channels of the first conv (Ganin's MNIST net: 32, then 48)", min=1,
+                        metavar="N")
+    label_hidden: tuple[int, ...] | None = option(None, "label classifier hidden widths (default: 100 100 for "
+                                                  "conv, none for mlp)", min=1, metavar="N", may_be_empty=True)
+    domain_hidden: tuple[int, ...] | None = option(None, "domain classifier hidden widths (default: 100 for "
+                                                   "conv, 32 for mlp)", min=1, metavar="N", may_be_empty=True)
+    adversarial: bool | None = option(None, "--no-adversarial: the source-only baseline, same nets and budget "
+                                      "(default: on, off with --train-on-target)")
+    train_on_target: bool = option(False, "the upper bound: train the label classifier on labelled target data")
+    reversal_lambda: float | None = option(None, "gradient reversal weight; alone it is fixed (default: 1, on "
+                                           "Ganin's schedule)", min=0, flag="--lambda", metavar="X")
+    lambda_schedule: str | None = option(None, SCHEDULE_HELP, choices=SCHEDULES)
+    gamma: float = option(GANIN_GAMMA, "steepness of Ganin's schedule", min=0, metavar="X")
+
+    def __post_init__(self):
+        check(self)
+        # Defaults that depend on other options, resolved once so config.json holds what ran.
+        if self.train_on_target and self.adversarial:
+            raise UsageError("--train-on-target trains on labelled target data without the adversarial term; "
+                             "drop --adversarial")
+        if self.adversarial is None:
+            object.__setattr__(self, "adversarial", not self.train_on_target)
+        if self.lambda_schedule is None:
+            object.__setattr__(self, "lambda_schedule", "constant" if self.reversal_lambda is not None else "ganin")
+        if self.reversal_lambda is None:
+            object.__setattr__(self, "reversal_lambda", 1.0)

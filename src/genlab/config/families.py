@@ -1,0 +1,113 @@
+"""Model families by name: each one's config class, the module with its nets and step, and its own
+training defaults. Torch-free, so the CLI can declare every option without importing a family module."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+from genlab.config import ae, dann, gan, gan_1d, vae
+from genlab.config.fields import build
+from genlab.config.run import DataConfig, RunConfig, TrainConfig
+from genlab.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    config: type                    # the family's frozen config dataclass
+    module: str                     # where its Task (nets, step, evaluation, capabilities) lives
+    summary: str                    # one line for `genlab train --help`
+    train_defaults: tuple[tuple[str, object], ...] = ()   # TrainConfig fields this family sets otherwise
+
+    def task_module(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+
+FAMILIES = {f.name: f for f in (
+    Family("ae", ae.Config, "genlab.train.ae", "plain autoencoder (MSE or BCE reconstruction, MLP or conv)"),
+    Family("vae", vae.Config, "genlab.train.vae",
+           "variational autoencoder: N(0, I) prior, Gaussian q(z|x), reparameterised sample, closed-form KL"),
+    Family("gan", gan.Config, "genlab.train.gan", "GAN with MLP or DCGAN nets (28/32/64 px images)",
+           train_defaults=(("lr", gan.DEFAULT_LR),)),
+    Family("gan-1d", gan_1d.Config, "genlab.train.gan_1d",
+           "the lecture's 1-D GAN against the exact optimal discriminator D*",
+           train_defaults=(("lr", gan_1d.DEFAULT_LR),)),
+    Family("dann", dann.Config, "genlab.train.dann",
+           "domain-adversarial training (gradient reversal; Ganin et al. 2016)"),
+)}
+SECTIONS = ("data", "train", "model")
+
+
+def get(name: str) -> Family:
+    if name not in FAMILIES:
+        raise UsageError(f"unknown model {name!r}; accepted: {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def section_classes(family: Family) -> dict[str, type]:
+    return {"data": DataConfig, "train": TrainConfig, "model": family.config}
+
+
+def field_sections(family: Family) -> dict[str, str]:
+    """Option name -> the section (data/train/model) that declares it; names are unique within a family."""
+    owners: dict[str, str] = {}
+    for section, cls in section_classes(family).items():
+        for f in dataclasses.fields(cls):
+            if f.name in owners:
+                raise AssertionError(f"{family.name}: option {f.name} declared in {owners[f.name]} and {section}")
+            owners[f.name] = section
+    return owners
+
+
+def merge(*layers: dict) -> dict:
+    """Nested {section: {option: value}} dicts, later ones winning option by option."""
+    out: dict = {s: {} for s in SECTIONS}
+    for layer in layers:
+        for section, values in layer.items():
+            out[section].update(values)
+    return out
+
+
+def nest(family: Family, flat: dict, *, where: str) -> dict:
+    """Flat options (`latent_dim=2`, `data="fashion-mnist"`) -> {section: {option: value}}."""
+    owners = field_sections(family)
+    out: dict = {s: {} for s in SECTIONS}
+    for name, value in flat.items():
+        key = "spec" if name == "data" else name
+        if key not in owners or (key == "spec" and name != "data"):
+            raise UsageError(f"{where}: unknown option {name!r} for '{family.name}'; accepted: data, "
+                             f"{', '.join(sorted(k for k in owners if k != 'spec'))}")
+        out[owners[key]][key] = value
+    return out
+
+
+def build_config(name: str, options: dict) -> RunConfig:
+    """The one way a RunConfig is made from options: the family's defaults, then `options`
+    ({section: {option: value}}), every value checked as the CLI checks it."""
+    family = get(name)
+    values = merge({"train": dict(family.train_defaults)}, options)
+    classes = section_classes(family)
+    built = {s: build(classes[s], values[s], where=f"{name} {s} options") for s in SECTIONS}
+    return RunConfig(family=name, data=built["data"], model=built["model"], train=built["train"])
+
+
+def from_options(name: str, options: dict) -> RunConfig:
+    """A RunConfig from flat options, as the Python API and the experiments give them:
+    `from_options("vae", {"data": "fashion-mnist", "latent_dim": 2, "epochs": 5})`."""
+    return build_config(name, nest(get(name), options, where=f"genlab.train({name!r})"))
+
+
+def config_from_dict(values: dict) -> RunConfig:
+    """Rebuild a RunConfig from config.json's "config" object (unknown keys are errors)."""
+    if not isinstance(values, dict) or not isinstance(values.get("family"), str):
+        raise UsageError("run config: expected an object with a 'family' name")
+    family = get(values["family"])
+    classes = section_classes(family)
+    try:
+        built = {s: build(classes[s], values[s], where=f"config {s} ({family.name})") for s in SECTIONS}
+    except KeyError as exc:
+        raise UsageError(f"run config is missing its {exc} section") from None
+    return RunConfig(family=family.name, data=built["data"], model=built["model"], train=built["train"])

@@ -1,0 +1,39 @@
+"""`genlab train gan`: the image GAN's options (nets and the adversarial step live in genlab.train.gan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlab.config.fields import check, option
+
+NETS = ("dcgan", "mlp")
+NOISES = ("normal", "uniform")
+GENERATOR_LOSSES = ("minimax", "non-saturating")
+DEFAULT_LR = 2e-4  # Radford et al. 2016, Sec. 4: Adam, lr 2e-4, beta1 0.5
+
+LOSS_HELP = ("generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G = -E_D, saturates when D wins) "
+             "or non-saturating = -E[log D(G(z))]")
+
+
+@dataclass(frozen=True)
+class Config:
+    net: str = option("dcgan", "network type: dcgan (conv, batch norm) or mlp", choices=NETS)
+    loss: str = option("non-saturating", LOSS_HELP, choices=GENERATOR_LOSSES)
+    d_steps: int = option(1, "discriminator updates per generator update (K in Algorithm 1)", min=1,
+                          metavar="K")
+    lr_d: float | None = option(None, "discriminator learning rate (default: --lr)", above=0, metavar="X")
+    lr_g: float | None = option(None, "generator learning rate (default: --lr)", above=0, metavar="X")
+    betas: tuple[float, float] = option((0.5, 0.999), "Adam betas for both nets; beta1 0.5 steadies the game "
+                                        "(Radford et al. 2016)", min=0, below=1, metavar=("B1", "B2"))
+    noise: str = option("normal", "latent prior: normal N(0, I) or uniform U(-1, 1)", choices=NOISES)
+    latent_dim: int = option(100, "size of z", min=1, metavar="N")
+    ngf: int = option(64, "DCGAN generator width (G's last hidden layer)", min=1, metavar="N")
+    ndf: int = option(64, "DCGAN discriminator width (D's first layer)", min=1, metavar="N")
+    hidden: tuple[int, ...] = option((512, 512), "MLP hidden widths (G in this order, D reversed)", min=1,
+                                     metavar="N")
+    ema: float | None = option(None, "keep an exponential moving average of G's weights with this decay (e.g. "
+                               "0.999); samples use it", above=0, below=1, metavar="DECAY")
+    channels_last: bool = option(True, "NHWC memory layout for the conv nets (faster convolutions)")
+
+    def __post_init__(self):
+        check(self)

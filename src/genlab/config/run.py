@@ -1,0 +1,103 @@
+"""Run configuration: frozen, typed dataclasses checked when they are built, saved as JSON with every run.
+
+A run's config is `RunConfig(family, data, model, train)`; `model` is the family's own frozen dataclass
+(`genlab.config.ae.Config`, ...), so options belong to the model they configure and nothing inherits.
+Every field is declared once with `option(...)`: the CLI's options, help and checks all come from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from genlab.config.fields import build, check, option
+from genlab.errors import UsageError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    spec: str = option(dataclasses.MISSING, "dataset spec: a registered name (see `genlab datasets`), "
+                       "idx:PATH or folder:PATH", flag="--data", metavar="SPEC")
+    image_size: int | None = option(None, "resize images to N x N (default: the dataset's own size)", min=1,
+                                    metavar="N")
+    target: str | None = option(None, "the target domain (unlabelled during training); default for two-moons: "
+                                "two-moons-rotated, mnist-5k: mnist-5k-m-like, mnist: mnist-m-like",
+                                metavar="SPEC", families=("dann",))
+
+    def __post_init__(self):
+        check(self)
+        if not self.spec:
+            raise UsageError("--data: give a dataset spec (see `genlab datasets`)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = option(10, "passes over the train split", min=0)
+    max_steps: int | None = option(None, "stop at global step N (with --resume: continue up to N)", min=1,
+                                   metavar="N")
+    batch_size: int = option(128, "images per step (the global batch under torchrun)", min=1, metavar="N")
+    lr: float = option(1e-3, "learning rate", above=0, metavar="X")
+    seed: int = option(0, "seed for weights, data order and noise", metavar="N")
+    device: str = option("auto", "where to train; auto picks cuda, then mps, then cpu", choices=DEVICES)
+    log_every: int = option(50, "steps between train rows in metrics.jsonl", min=1, metavar="N")
+    checkpoint_every: int = option(500, "steps between checkpoints; one is also written at each epoch end",
+                                   min=1, metavar="N")
+    eval_limit: int | None = option(None, "evaluate on at most N test items at each epoch end (default: all)",
+                                    min=1, metavar="N")
+    precision: str = option("fp32", "arithmetic for forward passes: fp32, or bf16/fp16 autocast (fp16 adds a "
+                            "gradient scaler; CUDA only). Keep fp32 on CPUs without bf16 hardware",
+                            choices=PRECISIONS)
+    compile: bool = option(False, "torch.compile the training forward passes (falls back with a warning "
+                           "where the compiler is unavailable)")
+
+    def __post_init__(self):
+        check(self)
+        if self.epochs == 0 and self.max_steps is None:
+            raise UsageError("--epochs 0 needs --max-steps to say how long to train")
+
+
+# Fields that may differ between a run and its --resume (they change how long or where, not what).
+RESUMABLE_CHANGES = {"train.epochs", "train.max_steps", "train.device", "train.log_every",
+                     "train.checkpoint_every", "train.compile"}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    family: str                     # ae, vae, gan, gan-1d, dann
+    data: DataConfig
+    model: Any                      # the family's config dataclass
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return {"family": self.family, "data": dataclasses.asdict(self.data),
+                "model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}
+
+
+def from_dict(cls: type, values: dict, *, where: str) -> Any:
+    """A config dataclass from JSON values; unknown keys are errors, values are checked as on the CLI."""
+    return build(cls, values, where=where)
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def differences(old: dict, new: dict, *, ignore: set[str] = frozenset(), common_only: bool = False) -> list[str]:
+    """Keys (dotted) whose values differ between two config dicts, minus the ignored ones.
+
+    common_only: compare only keys both have (a field added to genlab later does not orphan older runs).
+    """
+    a, b = flatten(old), flatten(new)
+    keys = set(a) & set(b) if common_only else set(a) | set(b)
+    return sorted(k for k in keys if k not in ignore and a.get(k) != b.get(k))

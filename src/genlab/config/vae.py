@@ -1,0 +1,33 @@
+"""`genlab train vae`: the VAE's options (the nets, the ELBO step and the NLL live in genlab.train.vae)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genlab.config.ae import ARCHS
+from genlab.config.fields import check, option
+from genlab.errors import UsageError
+
+LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned", "gaussian-learned-pixel")
+
+
+@dataclass(frozen=True)
+class Config:
+    arch: str = option("mlp", "mlp, or conv: DCGAN-style nets for 28x28, 32x32, 64x64 images", choices=ARCHS)
+    latent_dim: int = option(20, "size of z (20 and --hidden 400: the pytorch/examples VAE; 2 for a manifold)",
+                             min=1, metavar="N")
+    hidden: tuple[int, ...] = option((400,), "MLP hidden widths, encoder order; the decoder mirrors them",
+                                     min=1, metavar="N")
+    width: int = option(32, "conv: channels after the first stage, doubled at each stage", min=1, metavar="N")
+    likelihood: str = option("bernoulli", "p(x|z): bernoulli (logits); gaussian = N(f(z), I) as on the slides; "
+                             "gaussian-learned: one learned sigma; gaussian-learned-pixel: one per pixel",
+                             choices=LIKELIHOODS)
+    binarize: bool = option(False, "bernoulli only: sample {0,1} pixels from the grey levels at every step "
+                            "(dynamic binarization); evaluation uses one fixed binarization per image")
+    beta: float = option(1.0, "weight of the KL term in the loss (beta-VAE); the reported elbo always uses 1",
+                         min=0, metavar="X")
+
+    def __post_init__(self):
+        check(self)
+        if self.binarize and self.likelihood != "bernoulli":
+            raise UsageError(f"--binarize needs --likelihood bernoulli, not {self.likelihood!r}")
