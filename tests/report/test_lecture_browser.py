@@ -1,10 +1,12 @@
 """The quick lecture page in a real headless Chromium: loads cleanly, every image loads, every section is
-there, and the latent explorer reacts to the pointer.
+there with the verdict of its claims, the page's count of claims matches lecture.json, and the latent
+explorer reacts to the pointer.
 
 Needs Debian's chromium (`make test-browser` installs it and builds the page; CI runs it). The page comes
 from $GENLAB_LECTURE_DIR, else a quick lecture is run into a temporary folder first.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -60,6 +62,37 @@ def test_every_section_is_present_and_finished(page):
         section = page.locator(f"section#{exp.key}")
         assert section.count() == 1, exp.key
         assert section.get_attribute("data-status") in ("done", "skipped"), (exp.key, section.inner_text()[:400])
+
+
+def test_every_section_shows_a_verdict_for_each_of_its_claims(page, lecture_dir):
+    from genlab.experiments.lecture import EXPERIMENTS
+
+    record = json.loads((lecture_dir / "lecture.json").read_text())
+    for exp in EXPERIMENTS:
+        heading = page.locator(f"section#{exp.key} h2 .section-verdict")
+        assert heading.count() == 1 and heading.is_visible(), exp.key
+        assert heading.get_attribute("data-verdict") in ("held", "not-held", "skipped"), exp.key
+        expected = [c["held"] for c in record["claims"] if c["section"] == exp.key]
+        items = page.locator(f"section#{exp.key} li.claim-verdict")
+        assert items.count() == len(expected) > 0, exp.key
+        shown = [json.loads(items.nth(i).get_attribute("data-held")) for i in range(items.count())]
+        assert shown == expected, exp.key
+        for i in range(items.count()):
+            label = items.nth(i).locator(".verdict").inner_text().strip()
+            assert label == {True: "held", False: "not held", None: "skipped"}[expected[i]], (exp.key, label)
+
+
+def test_the_page_counts_the_claims_of_lecture_json(page, lecture_dir):
+    record = json.loads((lecture_dir / "lecture.json").read_text())
+    assert record["claims_total"] == len(record["claims"]) > 0
+    assert record["claims_held"] == sum(c["held"] is True for c in record["claims"])
+    count = page.locator("#claims-count")
+    assert f"{record['claims_held']} of {record['claims_total']} claims held" in count.inner_text()
+    assert int(count.get_attribute("data-held")) == record["claims_held"]
+    assert page.locator("li.claim-verdict").count() == record["claims_total"]
+    assert page.locator("li.claim-verdict[data-held='true']").count() == record["claims_held"]
+    assert record["profile"] == "quick"
+    assert "may well not hold" in page.locator("body").inner_text()   # the quick profile says so
 
 
 def test_every_image_loads(page):

@@ -119,7 +119,7 @@ def noise_degrades(*, mse_by_code_std: dict):
     growing = all(b[1] > a[1] for a, b in itertools.pairwise(pts))
     ratio = levels[1.0] / levels[0.0] if levels[0.0] > 0 else math.inf
     held = growing and ratio >= 2
-    return held, (f"MSE {' < '.join(_fmt(v) for _, v in pts)} ({'grows' if growing else 'does not grow'} "
+    return held, (f"MSE by noise {', '.join(f'{m:g}: {_fmt(v)}' for m, v in pts)} ({'grows' if growing else 'does not grow'} "
                   f"at every step); at 1 std {_fmt(ratio)}x the clean MSE ({'>=' if ratio >= 2 else '<'} 2x)")
 
 

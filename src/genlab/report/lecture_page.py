@@ -19,6 +19,24 @@ _ENV = jinja2.Environment(loader=jinja2.PackageLoader("genlab.report", "template
                           autoescape=jinja2.select_autoescape(["html"]))
 
 
+def short_numbers(value, *, top: bool = True) -> str:
+    """A claim's measured values for the page: numbers to 4 significant digits, dicts and lists kept readable."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (int, float)):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        if top:
+            return "; ".join(f"{k} = {short_numbers(v, top=False)}" for k, v in sorted(value.items()))
+        return "{" + ", ".join(f"{k}: {short_numbers(v, top=False)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(short_numbers(v, top=False) for v in value) + "]"
+    return str(value)
+
+
+_ENV.filters["numbers"] = short_numbers
+
+
 def verdict(claims: list[dict]) -> str:
     """A section's verdict class: 'held' (all held), 'not-held' (any false), 'skipped' (none judged), or
     'none' (the section states no claim)."""

@@ -1,0 +1,39 @@
+"""The lecture page and lecture.json from judged results, without training anything (no browser needed)."""
+
+import json
+from dataclasses import asdict
+
+from genlab.experiments.claims import judge
+from genlab.experiments.runner import Experiment, Outcome, Result
+from genlab.report.lecture_page import short_numbers, verdict, write_lecture_page
+
+
+def _result(key, status, measured=None, reason=""):
+    outcome = asdict(Outcome(measured=measured or {})) if status == "done" else {}
+    res = Result(key, status, 1.0, outcome, reason)
+    res.claims = [asdict(c) for c in judge(key, status, measured, reason=reason)]
+    return res
+
+
+def test_page_and_lecture_json_agree(tmp_path):
+    experiments = [Experiment(k, f"title {k}", "claim", "cmd", run=None) for k in ("gan-1d", "dcgan", "ae-recon")]
+    results = [_result("gan-1d", "done", {"max_abs_d_minus_d_star": 0.01, "value_at_trained_d": -1.18,
+                                          "minus_log4_plus_2jsd": -1.1797}),
+               _result("dcgan", "done", {}),
+               _result("ae-recon", "skipped", reason="no face dataset")]
+    write_lecture_page(tmp_path, experiments, results, profile="quick", device="cpu")
+    record = json.loads((tmp_path / "lecture.json").read_text())
+    assert (record["profile"], record["claims_held"], record["claims_total"]) == ("quick", 2, 4)
+    assert [s["status"] for s in record["sections"]] == ["done", "done", "skipped"]
+    assert [c["held"] for c in record["claims"]] == [True, True, False, None]
+    html = (tmp_path / "index.html").read_text()
+    assert "2 of 4 claims held" in html and html.count('class="claim-verdict') == 4
+    assert 'data-verdict="held"' in html and 'data-verdict="not-held"' in html and 'data-verdict="skipped"' in html
+    assert "not measured yet" in html and "may well not hold" in html
+
+
+def test_section_verdicts_and_number_formatting():
+    assert verdict([{"held": True}, {"held": True}]) == "held"
+    assert verdict([{"held": True}, {"held": False}]) == "not-held"
+    assert verdict([{"held": None}]) == "skipped" and verdict([]) == "none"
+    assert short_numbers({"a": 0.0123456, "b": {"0": 1.23456}, "c": [1, 2.5]}) == "a = 0.01235; b = {0: 1.235}; c = [1, 2.5]"
