@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from genlab.errors import UsageError
-
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="measure a trained run on the test split",
@@ -38,45 +36,15 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _check(args: argparse.Namespace) -> None:
-    if args.limit is not None and args.limit < 1:
-        raise UsageError(f"--limit {args.limit}: must be at least 1")
-    if args.k < 1:
-        raise UsageError(f"--k {args.k}: must be at least 1")
-    if args.n is not None and args.n < 2:
-        raise UsageError(f"--n {args.n}: must be at least 2")
-
-
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from genlab import data as gdata
-    from genlab.train.device import resolve_device, seed_everything
-    from genlab.train.loop import evaluate_split
+    from genlab.train.device import resolve_device
+    from genlab.train.evaluation import evaluate_run
     from genlab.train.runfolder import load_run
 
-    _check(args)
     device = resolve_device(args.device)
-    loaded = load_run(args.run_dir, device=device)
-    dataset = gdata.load(loaded.config.data.spec, image_size=loaded.config.data.image_size)
-    loaded.task.bind_data(dataset)
-    test = dataset.test
-    take = len(test) if args.limit is None else min(args.limit, len(test))
-    seed_everything(args.seed)
-    result: dict = {"run_dir": str(args.run_dir), "family": loaded.config.family, "n_test": take}
-    result.update(evaluate_split(loaded.task, test, take=take, device=device))
-    if args.nll:
-        if not hasattr(loaded.task, "nll"):
-            raise UsageError(f"--nll needs a model with a likelihood (vae); {args.run_dir} is a "
-                             f"'{loaded.config.family}' run")
-        result.update(loaded.task.nll_summary(test, take=take, k=args.k, device=device,
-                                              generator=torch.Generator(device=device).manual_seed(args.seed)))
-    if args.fid or args.inception_weights:
-        from genlab.metrics.sample_quality import evaluate_run
-
-        result.update(evaluate_run(loaded, dataset, n=args.n, featurenet_dir=args.featurenet,
-                                   inception_weights=args.inception_weights, device=device, seed=args.seed,
-                                   fid=args.fid))
+    result = evaluate_run(load_run(args.run_dir, device=device), device=device, limit=args.limit, nll=args.nll,
+                          k=args.k, fid=args.fid, featurenet=args.featurenet, n=args.n,
+                          inception_weights=args.inception_weights, seed=args.seed)
     _print(result, as_json=args.json)
     return 0
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from genlab.errors import UsageError
 
 
@@ -25,7 +23,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch  # here, not at the top: `genlab --help` must not import torch
+
     from genlab.data import save_grid
+    from genlab.train.capabilities import Sampler, require
     from genlab.train.device import resolve_device
     from genlab.train.runfolder import load_run
 
@@ -33,8 +34,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--n {args.n}: must be at least 1")
     device = resolve_device(args.device)
     loaded = load_run(args.run_dir, device=device)
-    if not hasattr(loaded.task, "sample"):
-        raise UsageError(f"{args.run_dir}: a '{loaded.config.family}' run cannot draw samples")
+    require(loaded.task, Sampler, "genlab sample", family=loaded.config.family)
+    if loaded.meta.get("kind") != "image":
+        raise UsageError(f"genlab sample writes an image grid; {args.run_dir} was trained on "
+                         f"{loaded.meta.get('kind')} data (plot its densities: genlab plot DIR list)")
     generator = torch.Generator(device=device).manual_seed(args.seed)
     with torch.no_grad():
         images = loaded.task.sample(args.n, generator=generator)

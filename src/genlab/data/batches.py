@@ -24,6 +24,33 @@ def epoch_permutation(n: int, *, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=gen)
 
 
+class BatchSchedule:
+    """Global step -> (epoch, indices of that step's batch) over epochs of shuffled batches.
+
+    Each epoch's order is `epoch_permutation(n, seed, epoch)`, so any step's batch is known without replaying
+    the steps before it (exact resume). One schedule serves the training loop, DANN's target domain
+    (`target_stream=True`: orders keyed on -1 - epoch, never equal to the source's for the same seed, and
+    full batches only), in-memory fits and the feature net.
+    """
+
+    def __init__(self, n: int, batch_size: int, *, seed: int, target_stream: bool = False,
+                 device: torch.device | str | None = None):
+        if n < 1 or batch_size < 1:
+            raise ValueError(f"a batch schedule needs n >= 1 and batch_size >= 1, got {n} and {batch_size}")
+        self.n, self.batch_size, self.seed, self.target_stream = n, batch_size, seed, target_stream
+        self.steps_per_epoch = max(1, n // batch_size) if target_stream else -(-n // batch_size)
+        self.device = device
+        self._epoch, self._perm = None, torch.empty(0, dtype=torch.long)
+
+    def __call__(self, step: int) -> tuple[int, torch.Tensor]:
+        epoch, index = divmod(step, self.steps_per_epoch)
+        if self._epoch != epoch:  # one permutation per epoch, made when the epoch starts
+            key = -1 - epoch if self.target_stream else epoch
+            perm = epoch_permutation(self.n, seed=self.seed, epoch=key)
+            self._perm, self._epoch = (perm if self.device is None else perm.to(self.device)), epoch
+        return epoch, self._perm[index * self.batch_size:(index + 1) * self.batch_size]
+
+
 def iterate_batches(split: Split, batch_size: int, *, seed: int, epoch: int,
                     drop_last: bool = False) -> Iterator[Split]:
     """One shuffled epoch of `split` in batches of `batch_size` (uint8 stays uint8; see `to_float`)."""

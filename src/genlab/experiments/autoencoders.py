@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.patches import Circle
 
 from genlab import data as gdata
 from genlab.data.images import make_grid
 from genlab.errors import UsageError
-from genlab.report.figures import plt, save_figure
+from genlab.report.figures import save_figure, subplots
 
 
 def test_images(run, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -52,7 +53,7 @@ def _mse(a: torch.Tensor, b: torch.Tensor) -> float:
 def image_rows(rows: list[tuple[str, torch.Tensor]], out_path: Path, *, title: str) -> None:
     """One labelled row of images (B, C, H, W) in [0, 1] per entry, stacked; written atomically."""
     width = max(len(images) for _, images in rows)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(min(1.0 * width, 16), 1.25 * len(rows) + 0.4),
+    fig, axes = subplots(len(rows), 1, figsize=(min(1.0 * width, 16), 1.25 * len(rows) + 0.4),
                              squeeze=False, layout="constrained")  # keeps the suptitle off the rows
     for ax, (label, images) in zip(axes[:, 0], rows):
         grid = make_grid(images.cpu(), nrow=len(images))
@@ -69,7 +70,7 @@ def image_panels(panels: list[tuple[str, torch.Tensor]], out_path: Path, *, titl
     """Image grids (B, C, H, W) in [0, 1] side by side, each with its own title; written atomically."""
     grids = [make_grid(images.cpu(), nrow=nrow) for _, images in panels]
     aspect = grids[0].shape[0] / grids[0].shape[1]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 5.5 * aspect + 0.6), squeeze=False,
+    fig, axes = subplots(1, len(panels), figsize=(5.5 * len(panels), 5.5 * aspect + 0.6), squeeze=False,
                              layout="constrained")  # keeps the suptitle off the panel titles
     for ax, (label, _), grid in zip(axes[0], panels, grids):
         ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255)
@@ -195,7 +196,7 @@ def latent_manifold_icdf(run, out_path, *, steps: int = 20, seed: int = 0) -> di
 def encoded(run, x: torch.Tensor, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(codes or posterior means, codes or posterior samples), each (B, d), for an AE or a VAE run."""
     if run.config.family == "vae":
-        mu, logvar = run.task.encode(x)
+        mu, logvar = run.task.posterior(x)
         g = _generator(run, seed)
         return mu, mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g, device=mu.device)
     codes = run.task.encode(x)
@@ -217,9 +218,9 @@ def latent_scatter(run, out_path, *, n: int = 2000, seed: int = 0) -> dict:
         pts = pts @ v[:2].T
     elif means.shape[1] == 1:
         pts = torch.cat([pts, torch.zeros_like(pts)], dim=1)
-    fig, ax = plt.subplots(figsize=(6, 5.4))
+    fig, ax = subplots(figsize=(6, 5.4))
     for r in (1, 2, 3):
-        ax.add_patch(plt.Circle((0, 0), r, fill=False, ls="--", lw=0.8, color="0.5"))
+        ax.add_patch(Circle((0, 0), r, fill=False, ls="--", lw=0.8, color="0.5"))
     colours = labels.numpy() if labels is not None else None
     sc = ax.scatter(pts[:, 0], pts[:, 1], c=colours, cmap="tab10", s=4, alpha=0.7)
     if labels is not None:
@@ -245,7 +246,7 @@ def latent_histograms(run, out_path, *, n: int = 2000, dims: int = 8, seed: int 
     shown = min(dims, z.shape[1])
     cols = min(4, shown)
     rows = math.ceil(shown / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(3.0 * cols, 2.4 * rows), squeeze=False)
     grid = np.linspace(-4, 4, 200)
     for j, ax in enumerate(axes.flat):
         if j >= shown:
@@ -271,12 +272,12 @@ def kl_per_dim(run, out_path, *, n: int = 2000, threshold: float = 0.01, seed: i
     from genlab.objectives.elbo import kl_to_standard_normal_per_dim
 
     x, _ = test_images(run, n)
-    mu, logvar = run.task.encode(x)
+    mu, logvar = run.task.posterior(x)
     kl = kl_to_standard_normal_per_dim(mu, logvar).mean(0).double().cpu()
     activity = mu.double().var(0).cpu() if len(x) > 1 else torch.zeros_like(kl)
     active = activity > threshold
     order = torch.argsort(kl, descending=True)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.25 * len(kl) + 2), 3.2))
+    fig, ax = subplots(figsize=(max(4.0, 0.25 * len(kl) + 2), 3.2))
     ax.bar(range(len(kl)), kl[order].numpy(), color=["C0" if a else "0.7" for a in active[order].tolist()])
     ax.set_xticks(range(len(kl)), [str(int(i)) for i in order], fontsize=6)
     ax.set_xlabel("latent dimension (sorted; grey: inactive)")

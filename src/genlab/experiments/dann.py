@@ -104,12 +104,9 @@ def fit(config: RunConfig, *, device: torch.device | None = None):
         total = min(total, tc.max_steps) if tc.epochs else tc.max_steps
     images = dataset.train.images.to(device)
     labels = dataset.train.labels.to(device)
-    perm, perm_epoch = None, -1
+    schedule = gdata.BatchSchedule(n, tc.batch_size, seed=tc.seed, device=device)  # the loop's own order
     for step in range(total):
-        epoch, index = divmod(step, steps_per_epoch)
-        if epoch != perm_epoch:
-            perm, perm_epoch = gdata.epoch_permutation(n, seed=tc.seed, epoch=epoch).to(device), epoch
-        idx = perm[index * tc.batch_size:(index + 1) * tc.batch_size]
+        _, idx = schedule(step)
         for module in task.modules.values():
             module.train()
         task.train_step(gdata.to_float(images[idx]), labels[idx], step)
@@ -202,9 +199,9 @@ def _target_accuracy(task) -> float:
 
 def boundary_figure(tasks: dict, dataset, out_path: Path) -> None:
     """One panel per trained two-moons task ({title: task}): its decision boundary and both domains."""
-    from genlab.report.figures import plt, save_figure
+    from genlab.report.figures import save_figure, subplots
 
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
+    fig, axes = subplots(1, len(tasks), figsize=(4.6 * len(tasks), 4.2), squeeze=False)
     for ax, (name, task) in zip(axes[0], tasks.items()):
         _draw_boundary(ax, task, dataset, f"{name}: target accuracy {_target_accuracy(task):.3f}")
     axes[0][0].legend(fontsize=7, loc="lower left")
@@ -228,9 +225,9 @@ def _draw_features(ax, task, dataset, title: str, *, limit: int = 1000) -> None:
 
 def features_figure(tasks: dict, dataset, out_path: Path) -> None:
     """One PCA panel per trained task ({title: task}), e.g. before (source-only) and after adaptation."""
-    from genlab.report.figures import plt, save_figure
+    from genlab.report.figures import save_figure, subplots
 
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.4 * len(tasks), 4.0), squeeze=False)
+    fig, axes = subplots(1, len(tasks), figsize=(4.4 * len(tasks), 4.0), squeeze=False)
     for ax, (name, task) in zip(axes[0], tasks.items()):
         d_a = proxy_a_distance(features_of(task, dataset.test.images), features_of(task, task.target.test.images))
         _draw_features(ax, task, dataset, f"{name}: features, PCA (proxy A-distance {d_a:.2f})")

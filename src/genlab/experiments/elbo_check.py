@@ -14,7 +14,7 @@ from genlab.objectives.elbo import (
     kl_to_standard_normal,
     linear_gaussian_expected_log_likelihood,
 )
-from genlab.report.figures import plt, save_figure
+from genlab.report.figures import save_figure, subplots
 
 
 def _model(d: int, D: int, seed: int):
@@ -64,7 +64,7 @@ def elbo_identity(out_path: Path, *, d: int = 4, D: int = 12, n: int = 8, seed: 
 
 
 def _figure(iw: dict[int, float], elbo_gap: float, out_path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = subplots(figsize=(5.5, 3.4))
     ax.axhline(0.0, color="k", label="log p(x) (exact)")
     ax.axhline(elbo_gap, color="tab:red", ls="--", label="ELBO with a wrong q")
     ax.plot(list(iw), list(iw.values()), "o-", label="importance-weighted bound")

@@ -20,7 +20,7 @@ import torch
 
 from genlab import io
 from genlab.config.gan_1d import Config as Gan1dConfig
-from genlab.report.figures import plt, save_figure
+from genlab.report.figures import save_figure, subplots
 
 HALF = 0.5
 
@@ -37,7 +37,7 @@ def _series(rows: list[dict], key: str) -> tuple[list, list]:
 def plot_game(metrics_path: Path, out_path: Path) -> None:
     """Three panels over steps: mean D(x) and D(G(z)); loss_d and loss_g; gradient norms of D and G (log)."""
     rows = _train_rows(metrics_path)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.4))
+    fig, axes = subplots(1, 3, figsize=(13, 3.4))
     for key, label in (("d_real", "mean D(x)"), ("d_fake", "mean D(G(z))")):
         axes[0].plot(*_series(rows, key), label=label)
     axes[0].axhline(HALF, color="gray", ls=":", lw=1)
@@ -59,7 +59,7 @@ def plot_game(metrics_path: Path, out_path: Path) -> None:
 def plot_equilibrium(metrics_path: Path, out_path: Path) -> None:
     """Mean D(x) and D(G(z)) over training; at the game's equilibrium both are 1/2 (Goodfellow et al., Sec. 4)."""
     rows = _train_rows(metrics_path)
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = subplots(figsize=(6, 3.4))
     ax.plot(*_series(rows, "d_real"), label="mean D(x), data")
     ax.plot(*_series(rows, "d_fake"), label="mean D(G(z)), generated")
     ax.axhline(HALF, color="black", ls=":", lw=1, label="1/2: D cannot tell them apart")
@@ -105,7 +105,7 @@ def plot_stages(snapshots: list[dict], out_path: Path, *, max_panels: int = 4) -
     if len(snapshots) > max_panels:
         picks = [round(i * (len(snapshots) - 1) / (max_panels - 1)) for i in range(max_panels)]
         snapshots = [snapshots[i] for i in picks]
-    fig, axes = plt.subplots(1, len(snapshots), figsize=(4 * len(snapshots), 3.4), squeeze=False)
+    fig, axes = subplots(1, len(snapshots), figsize=(4 * len(snapshots), 3.4), squeeze=False)
     for ax, snap in zip(axes[0], snapshots):
         _stage_panel(ax, snap)
     axes[0][0].legend(fontsize=7, loc="upper left")
@@ -115,7 +115,7 @@ def plot_stages(snapshots: list[dict], out_path: Path, *, max_panels: int = 4) -
 
 def plot_saturation(runs: dict[str, list[dict]], out_path: Path) -> None:
     """Per run (label -> train rows): mean D(G(z)) (top) and G's gradient norm (bottom, log) over steps."""
-    fig, axes = plt.subplots(2, 1, figsize=(6.5, 5.5), sharex=True)
+    fig, axes = subplots(2, 1, figsize=(6.5, 5.5), sharex=True)
     for label, rows in runs.items():
         axes[0].plot(*_series(rows, "d_fake"), label=label)
         axes[1].plot(*_series(rows, "grad_norm_g"), label=label)
@@ -145,7 +145,7 @@ def single_thread():
         torch.set_num_threads(before)
 
 
-def _config_1d(model, *, data: str, max_steps: int, seed: int, batch_size: int = 128, log_every: int = 5):
+def config_1d(model, *, data: str, max_steps: int, seed: int, batch_size: int = 128, log_every: int = 5):
     from genlab.config import DataConfig, RunConfig, TrainConfig
     from genlab.config.gan_1d import DEFAULT_LR
 
@@ -176,7 +176,7 @@ def stages_experiment(out_dir: Path, *, steps: tuple[int, ...] = (1, 150, 500, 2
     model = Gan1dConfig()
     snaps = []
     for i, stop in enumerate(sorted(steps)):
-        _train(_config_1d(model, data=data, max_steps=stop, seed=seed), run_dir, resume=i > 0)
+        _train(config_1d(model, data=data, max_steps=stop, seed=seed), run_dir, resume=i > 0)
         snaps.append(next(s for s in reversed(gan_1d.read_snapshots(run_dir)) if s["step"] == stop))
     plot_stages(snaps, out_dir / "gan_1d_stages.png")
     plot_equilibrium(run_dir / "metrics.jsonl", out_dir / "gan_1d_equilibrium.png")
@@ -211,7 +211,7 @@ def saturation_experiment(out_dir: Path, *, steps: int = 600, seed: int = 0, dat
     for loss in ("minimax", "non-saturating"):
         model = Gan1dConfig(loss=loss, d_steps=5, lr_d=3e-3, lr_g=1e-3)
         run_dir = out_dir / f"gan-1d-{loss}"
-        _train(_config_1d(model, data=data, max_steps=steps, seed=seed, log_every=5), run_dir, resume=False)
+        _train(config_1d(model, data=data, max_steps=steps, seed=seed, log_every=5), run_dir, resume=False)
         rows = _train_rows(run_dir / "metrics.jsonl")
         runs[loss] = rows
         confident = [r for r in rows if r["d_fake"] < 0.1]
@@ -276,7 +276,7 @@ def _fixed_generator_task(*, a: float, b: float, seed: int, data: str, batch_siz
 
 
 def _plot_optimum(result: dict, out_path: Path, *, a: float, b: float) -> None:
-    fig, ax = plt.subplots(figsize=(6, 3.4))
+    fig, ax = subplots(figsize=(6, 3.4))
     ax.plot(result["grid"], result["d_star"], color="black", label="D* = p_data / (p_data + p_g)")
     ax.plot(result["grid"], result["d"], "--", color="blue", label="D trained against the fixed G")
     ax.set_ylim(-0.02, 1.02)

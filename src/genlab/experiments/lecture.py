@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 
 from genlab import data as gdata
+from genlab.config.command import train_command
+from genlab.config.gan_1d import Config as Gan1dConfig
 from genlab.experiments import autoencoders as aex
 from genlab.experiments import measures
 from genlab.experiments.runner import Context, Experiment, MissingData, Outcome
@@ -39,6 +41,9 @@ def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, 
                "seed": ctx.seed, "device": ctx.device, "checkpoint_every": max(50, steps // 10),
                "log_every": max(5, steps // 100), **model}
     config = from_options(family, options if lr is None else {**options, "lr": lr})
+    command = train_command(config, out=f"runs/{key}")  # what a reader types to train the same run alone
+    if command not in ctx.commands:
+        ctx.commands.append(command)
     run_dir = ctx.out / "runs" / key
     loop.train(config, run_dir, resume=True, progress=False)
     return load_run(run_dir, device=resolve_device(ctx.device))
@@ -264,6 +269,8 @@ def gan_1d(ctx: Context) -> Outcome:
     folder = ctx.folder("gan-1d")
     steps = (1, 50, 150) if ctx.profile == "quick" else (1, 150, 500, 2000)
     stages = gex.stages_experiment(folder, steps=steps, seed=ctx.seed)
+    ctx.commands.append(train_command(gex.config_1d(Gan1dConfig(), data="gauss-1d", max_steps=max(steps),
+                                                    seed=ctx.seed), out="runs/gan-1d"))
     optimum = gex.optimum_experiment(folder, steps=_budget(ctx, 200, 1500), seed=ctx.seed)
     numbers = {f"step {s['step']}: max |D - D*|": s["max_abs_d_minus_d_star"] for s in stages["stages"]}
     numbers.update({"fixed affine G: max |D - D*| after training D": optimum["max_abs_error"],
@@ -346,18 +353,14 @@ EXPERIMENTS = [
                "Writing z = mu + sigma * eps with eps ~ N(0, I) decouples the sampling from the gradient: "
                "grad E_q[f(z)] = E_eps[grad f(mu + sigma * eps)]. Like the score-function (REINFORCE) estimator "
                "E_q[f(z) grad log q(z)] it is unbiased, but its variance is far lower at equal samples.",
-               _cmd("genlab train vae --data fashion-mnist --latent-dim 4 --hidden 256 --batch-size 128 "
-                    "--epochs 0 --max-steps 400 --out runs/vae-reparam",
-                    "python -c 'import torch; from genlab.train.runfolder import load_run; "
+               _cmd("python -c 'import torch; from genlab.train.runfolder import load_run; "
                     "from genlab.experiments import autoencoders as a, reparam as r; "
                     "run = load_run(\"runs/vae-reparam\", device=torch.device(\"cpu\")); "
                     "print(r.reparam_experiment(\".\", run, a.test_images(run, 1)[0]))'"),
                reparameterization, {"quick": 0.2, "default": 0.3}),
     Experiment("ae-recon", "Standard AE: reconstruction (faces)",
                "A deterministic autoencoder reconstructs faces through a low-dimensional code.",
-               _cmd("genlab train ae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
-                    "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/ae-faces",
-                    "genlab plot runs/ae-faces recon"), ae_recon, {"quick": 0.1, "default": 1.5}),
+               "genlab plot runs/ae-faces recon", ae_recon, {"quick": 0.1, "default": 1.5}),
     Experiment("ae-noisy-latent", "Standard AE with noise added to the code",
                "Adding noise to an AE's code before decoding degrades the reconstruction: nothing trained the "
                "decoder to handle codes near, but not at, the encoded points.",
@@ -367,24 +370,21 @@ EXPERIMENTS = [
                "genlab plot runs/ae-faces noise-decode", ae_noise_only, {"quick": 0.02, "default": 0.05}),
     Experiment("vae-recon", "VAE: reconstruction from a posterior sample",
                "A VAE reconstructs from a sample z ~ q(z|x) = N(mu(x), sigma(x)^2 I) via z = mu + sigma * eps.",
-               _cmd("genlab train vae --data lfw-faces --image-size 32 --arch conv --latent-dim 200 "
-                    "--batch-size 32 --epochs 0 --max-steps 3000 --out runs/vae-faces",
-                    "genlab plot runs/vae-faces recon"), vae_sample_recon, {"quick": 0.1, "default": 1.5}),
+               "genlab plot runs/vae-faces recon", vae_sample_recon, {"quick": 0.1, "default": 1.5}),
     Experiment("vae-generation", "VAE: generation from N(0, I), 200-D latent",
                "Because training pulls q(z|x) towards the prior, decoding z ~ N(0, I) gives plausible images.",
-               _cmd("genlab train vae --data fashion-mnist --latent-dim 200 --epochs 0 --max-steps 4000 "
-                    "--out runs/vae-fashion", "genlab sample runs/vae-fashion --n 64 --out samples.png"),
+               _cmd("genlab sample runs/vae-faces --n 64 --out faces.png",
+                    "genlab sample runs/vae-fashion --n 64 --out fashion.png"),
                vae_generate, {"quick": 0.1, "default": 1}),
     Experiment("vae-manifold", "VAE: the 2-D latent manifold of digits",
                "Decoding a linearly spaced grid of a 2-D latent shows clusters of similar digits that morph into "
                "each other, with some non-digits in between.",
-               _cmd("genlab train vae --data mnist-5k --latent-dim 2 --hidden 512 256 --epochs 0 --max-steps 6000 "
-                    "--out runs/vae-2d", "genlab plot runs/vae-2d manifold"), manifold,
+               "genlab plot runs/vae-digits-2d manifold", manifold,
                {"quick": 0.1, "default": 1.2}),
     Experiment("vae-latent", "VAE: the latent distribution",
                "Encoded means cluster by class and roughly fill the prior N(0, I); KL per dimension shows how "
                "many latent units the model actually uses.",
-               "genlab plot runs/vae-2d latent\ngenlab plot runs/vae-fashion kl-per-dim", latent_distribution,
+               "genlab plot runs/vae-digits-2d latent\ngenlab plot runs/vae-fashion kl-per-dim", latent_distribution,
                {"quick": 0.02, "default": 0.1}),
     Experiment("dann-two-moons", "Adversarial loss: domain-adversarial training on two moons",
                "Increasing the loss of a domain classifier (gradient reversal) makes features domain-invariant, "
@@ -398,14 +398,11 @@ EXPERIMENTS = [
     Experiment("gan-1d", "GAN: the simple 1-D example, D vs the optimal D*",
                "For a fixed G the optimal discriminator is D* = p_data / (p_data + p_g) and the game's value is "
                "-log 4 + 2 JSD(p_data || p_g); training moves p_g towards p_data and D towards 1/2.",
-               "genlab train gan-1d --data gauss-1d --epochs 0 --max-steps 2000 --out runs/gan-1d\n"
                "genlab plot runs/gan-1d stages", gan_1d, {"quick": 0.05, "default": 0.3}),
     Experiment("dcgan", "GAN: DCGAN samples on Fashion-MNIST",
                "A convolutional generator learns to turn noise into clothing images; fixed noise shows the "
                "samples improving over training.",
-               "genlab train gan --data fashion-mnist --image-size 32 --ngf 32 --ndf 32 --epochs 0 --max-steps 4500 "
-               "--out runs/dcgan\n"
-               "genlab sample runs/dcgan --n 64 --out dcgan.png", dcgan, {"quick": 0.1, "default": 6.5}),
+               "genlab sample runs/dcgan-fashion --n 64 --out dcgan.png", dcgan, {"quick": 0.1, "default": 6.5}),
     Experiment("gan-considerations", "GAN considerations: D wins, saturation, equilibrium",
                "D usually wins and saturates first; with the min-max loss G's gradient vanishes when D is "
                "confident, the non-saturating loss keeps G learning; at equilibrium D outputs 1/2 for both.",

@@ -25,7 +25,7 @@ from genlab.objectives.gradient_estimators import (
     reparameterized_gradient,
     score_function_gradient,
 )
-from genlab.report.figures import plt, save_figure
+from genlab.report.figures import save_figure, subplots
 
 ESTIMATORS = {"reparameterized": reparameterized_gradient, "score function": score_function_gradient}
 # The closed-form case: mu, log sigma, a, b per coordinate (a mean of f well away from 0, as for a likelihood).
@@ -108,7 +108,7 @@ def vae_encoder_case(run, x: torch.Tensor, *, samples: int = 10_000, exact_sampl
 
 def variance_figure(cases: dict[str, dict], out_path: Path) -> None:
     """One log-log panel per case: variance of the S-sample mean against S, both estimators, with v / S."""
-    fig, axes = plt.subplots(1, len(cases), figsize=(5.2 * len(cases), 3.8), squeeze=False)
+    fig, axes = subplots(1, len(cases), figsize=(5.2 * len(cases), 3.8), squeeze=False)
     for ax, (title, case) in zip(axes[0], cases.items()):
         counts = case["counts"]
         for colour, name in zip(("tab:blue", "tab:red"), ESTIMATORS):

@@ -29,6 +29,7 @@ class Outcome:
     note: str = ""                                     # anything a reader should know
     html: str = ""                                     # optional extra HTML (the latent explorer)
     measured: dict = field(default_factory=dict)       # machine keys -> JSON numbers: what claims check
+    commands: list[str] = field(default_factory=list)  # `genlab train` lines generated from the configs it ran
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Experiment:
     key: str                        # folder name, stable across runs
     title: str
     claim: str                      # one or two sentences: what the slide claims
-    command: str                    # the command that reproduces it alone
+    command: str                    # what follows its training commands (those are generated from the configs run)
     run: Callable[[Context], Outcome]
     minutes: dict = field(default_factory=lambda: {"quick": 0.5, "default": 3.0})  # estimated time
 
@@ -47,6 +48,7 @@ class Context:
     profile: str                    # "quick" or "default"
     device: str
     seed: int = 0
+    commands: list[str] = field(default_factory=list)  # the running experiment's generated train commands
 
     def folder(self, key: str) -> Path:
         path = self.out / "experiments" / key
@@ -106,8 +108,10 @@ def _judged(result: Result) -> Result:
 
 def _run_one(exp: Experiment, ctx: Context, *, debug: bool) -> Result:
     t0 = time.perf_counter()
+    ctx.commands.clear()
     try:
         outcome = exp.run(ctx)
+        outcome.commands = list(ctx.commands)
         return Result(exp.key, "done", time.perf_counter() - t0, asdict(outcome))
     except MissingData as exc:
         return Result(exp.key, "skipped", time.perf_counter() - t0, {}, str(exc))

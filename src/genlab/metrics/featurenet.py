@@ -136,25 +136,22 @@ def _fit(net: FeatureNet, split, *, total: int, batch_size: int, lr: float, seed
     """Adam + cross-entropy for `total` steps, the learning rate decayed to 0 on a cosine (Loshchilov &
     Hutter 2017, SGDR without restarts). Fashion-MNIST, 3 epochs, lr 3e-3: 91.3% test accuracy (a constant
     2e-3 with a 4x4-pooled head gave 88.7%)."""
-    from genlab.data import epoch_permutation, to_float
+    from genlab.data import BatchSchedule, to_float
 
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+    decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+    batches = BatchSchedule(len(split), batch_size, seed=seed)
     net.train()
-    step, epoch, t0 = 0, 0, time.perf_counter()
-    while step < total:
-        perm = epoch_permutation(len(split), seed=seed, epoch=epoch)
-        for s in _batches(min(len(split), (total - step) * batch_size), batch_size):
-            idx = perm[s]
-            loss = F.cross_entropy(net(to_float(split.images[idx]).to(device)), split.labels[idx].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
-            step += 1
-        epoch += 1
-        if log is not None:
-            log(f"featurenet: epoch {epoch} step {step}/{total} loss {float(loss.detach()):.4f} "
+    t0 = time.perf_counter()
+    for step in range(total):
+        epoch, idx = batches(step)
+        loss = F.cross_entropy(net(to_float(split.images[idx]).to(device)), split.labels[idx].to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        decay.step()
+        if log is not None and ((step + 1) % batches.steps_per_epoch == 0 or step + 1 == total):
+            log(f"featurenet: epoch {epoch + 1} step {step + 1}/{total} loss {float(loss.detach()):.4f} "
                 f"{time.perf_counter() - t0:.0f}s")
     net.eval()
 

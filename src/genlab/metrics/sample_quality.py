@@ -131,10 +131,8 @@ def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | N
     n: samples to draw (None: as many as the floor half). The feature net is checked before any sampling,
     so a missing net or too small an n fails at once.
     """
-    task, family = loaded_run.task, loaded_run.config.family
-    if not hasattr(task, "sample"):
-        raise UsageError(f"--fid measures samples, and a '{family}' run cannot draw them; use a generative "
-                         f"run (vae, gan)")
+    task = loaded_run.task
+    # the caller checks that the task is a Sampler (genlab.train.capabilities, a layer above metrics)
     if dataset.kind != "image":
         raise UsageError(f"--fid needs image data; {dataset.name} is {dataset.kind} data")
     t0 = time.perf_counter()

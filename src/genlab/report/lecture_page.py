@@ -63,7 +63,7 @@ def write_lecture_page(out_dir: Path, experiments, results, *, profile: str, dev
     for exp, res in zip(experiments, results):
         figures = [{"name": Path(f).stem, "src": data_uri(out_dir / f)}
                    for f in res.outcome.get("figures", []) if (out_dir / f).exists()]
-        sections.append({"key": exp.key, "title": exp.title, "claim": exp.claim, "command": exp.command,
+        sections.append({"key": exp.key, "title": exp.title, "claim": exp.claim, "command": "\n".join([*res.outcome.get("commands", []), exp.command]),
                          "status": res.status, "reason": res.reason, "outcome": res.outcome,
                          "figures": figures, "claims": res.claims, "verdict": verdict(res.claims),
                          "held": sum(c["held"] is True for c in res.claims)})

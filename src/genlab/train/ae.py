@@ -21,6 +21,7 @@ from genlab.models.mlp import MLPDecoder, MLPEncoder
 from genlab.objectives.reconstruction import bce_per_image, squared_error_per_image
 from genlab.train import task as base
 from genlab.train.adam import make_adam
+from genlab.train.capabilities import Encoder, Reconstructor, Sampler
 from genlab.train.task import DataInfo
 
 GRID_SEED = 1234  # fixed noise for per-epoch grids (shared with the VAE), so epochs compare image by image
@@ -73,7 +74,7 @@ class CodeModelTask(base.Task):
             self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
 
 
-class Task(CodeModelTask):
+class Task(CodeModelTask, Sampler, Reconstructor, Encoder):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         super().__init__(config, info, device, build_model(config.model, info))
 

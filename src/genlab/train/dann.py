@@ -28,6 +28,7 @@ from genlab.models.dann import build_dann_nets
 from genlab.objectives.reversal import ganin_lambda, grad_reverse
 from genlab.train import task as base
 from genlab.train.adam import make_adam
+from genlab.train.capabilities import Classifier
 from genlab.train.task import DataInfo
 
 NETS = ("features", "label", "domain")
@@ -90,7 +91,7 @@ def _rank_share(idx: torch.Tensor) -> torch.Tensor:
     return idx
 
 
-class Task(base.Task):
+class Task(base.Task, Classifier):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         from genlab import data as gdata
 
@@ -114,7 +115,7 @@ class Task(base.Task):
         self._t_images = target.train.images.to(device)
         self._t_labels = target.train.labels.to(device) if target.train.labels is not None else None
         self._total_steps: int | None = None
-        self._perm: tuple[int, torch.Tensor] | None = None
+        self._schedule = None  # the target domain's BatchSchedule, made at the first target batch
         self._updates = 0                        # bumped by every train step: keys the target-metric cache
         self._target_cache: tuple[int, dict] | None = None
         self._grid: torch.Tensor | None = None
@@ -160,15 +161,12 @@ class Task(base.Task):
         Target epochs are counted on their own (a target epoch = n_target // batch full batches), with a
         negative epoch index so the order never coincides with the loop's source order for the same seed.
         """
-        from genlab.data import epoch_permutation, to_float
+        from genlab.data import BatchSchedule, to_float
 
-        n, bs = len(self._t_images), self.config.train.batch_size
-        per_epoch = max(1, n // bs)
-        epoch, index = divmod(step, per_epoch)
-        if self._perm is None or self._perm[0] != epoch:
-            perm = epoch_permutation(n, seed=self.config.train.seed, epoch=-1 - epoch)
-            self._perm = (epoch, perm.to(self.device))
-        idx = _rank_share(self._perm[1][index * bs:(index + 1) * bs])
+        if self._schedule is None:
+            self._schedule = BatchSchedule(len(self._t_images), self.config.train.batch_size,
+                                           seed=self.config.train.seed, target_stream=True, device=self.device)
+        idx = _rank_share(self._schedule(step)[1])
         y = self._t_labels[idx] if self._t_labels is not None else None
         return self.prepare(to_float(self._t_images[idx])), y
 

@@ -20,6 +20,7 @@ from genlab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminat
 from genlab.objectives.gan import discriminator_loss, generator_loss
 from genlab.train import task as base
 from genlab.train.adam import make_adam
+from genlab.train.capabilities import Sampler
 from genlab.train.task import DataInfo, TrainingDiverged
 
 GRID = 64          # fixed-noise samples per epoch grid
@@ -166,7 +167,7 @@ def ema_copy(generator: nn.Module) -> nn.Module:
     return ema
 
 
-class Task(base.Task):
+class Task(base.Task, Sampler):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         super().__init__(config, info, device)
         mc = config.model

@@ -22,6 +22,7 @@ from genlab.errors import UsageError
 from genlab.models.gan import AffineGenerator, MLPDiscriminator, MLPGenerator, Standardize
 from genlab.objectives.gan import discriminator_loss, gaussian_density, optimal_discriminator
 from genlab.train import task as base
+from genlab.train.capabilities import Sampler
 from genlab.train.gan import AdversarialGame, draw_noise, learning_rates
 from genlab.train.task import DataInfo
 
@@ -43,7 +44,7 @@ def kde(samples: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5 * ((grid.double()[:, None] - s[None, :]) / h) ** 2).mean(1) / (h * math.sqrt(2 * math.pi))
 
 
-class Task(base.Task):
+class Task(base.Task, Sampler):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         super().__init__(config, info, device)
         mc = config.model

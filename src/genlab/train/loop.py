@@ -173,16 +173,10 @@ class _Loop:
         self._t_window = time.perf_counter()
         self.last_train: dict = {}
         self.last_test: dict = {}
-        self._perm_epoch = -1
-        self._perm = torch.empty(0, dtype=torch.long)
+        self.schedule = gdata.BatchSchedule(n, tc.batch_size, seed=tc.seed, device=device)
 
     def _batch(self, step: int):
-        epoch, index = divmod(step, self.steps_per_epoch)
-        if self._perm_epoch != epoch:
-            perm = gdata.epoch_permutation(len(self.images), seed=self.config.train.seed, epoch=epoch)
-            self._perm, self._perm_epoch = perm.to(self.device), epoch
-        bs = self.config.train.batch_size
-        idx = self._perm[index * bs:(index + 1) * bs]
+        epoch, idx = self.schedule(step)
         if self.dist.enabled:  # this rank's share of the global batch
             idx = idx.tensor_split(self.dist.world_size)[self.dist.rank]
         x = gdata.to_float(self.images.index_select(0, idx))  # index_select: ~7x faster than [idx] here

@@ -39,6 +39,7 @@ from genlab.objectives.elbo import (
 )
 from genlab.train import vae_backward
 from genlab.train.ae import GRID_SEED, CodeModelTask, build_nets
+from genlab.train.capabilities import Encoder, Likelihood, Posterior, Reconstructor, Sampler
 from genlab.train.task import DataInfo
 
 SIGMAS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global", "gaussian-learned-pixel": "pixel"}
@@ -67,7 +68,7 @@ def content_seeds(x: torch.Tensor) -> torch.Tensor:
     return (q.long() * weights).sum(1) % (2 ** 62)
 
 
-class Task(CodeModelTask):
+class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood):
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         super().__init__(config, info, device, build_model(config.model, info))
         self.dims = math.prod(info.sample_shape)
@@ -188,8 +189,14 @@ class Task(CodeModelTask):
         return self.decode_mean(mu + (0.5 * logvar).exp() * eps)
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x -> (mu, logvar) of q(z|x), each (B, latent_dim)."""
         return self.model.encode(x)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> the posterior means (B, latent_dim), the VAE's code."""
+        return self.model.encode(x)[0]
 
     @torch.no_grad()
     def epoch_end(self, epoch: int, run_dir: Path) -> None:

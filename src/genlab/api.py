@@ -1,0 +1,148 @@
+"""The Python API: the same runs as the command line, from a script or a notebook.
+
+    import genlab
+    run = genlab.train("vae", data="fashion-mnist", out="runs/vae", epochs=5, latent_dim=2)
+    run = genlab.load("runs/vae")
+    run.sample(64)                  # (64, 1, 28, 28) float in [0, 1]
+    run.evaluate(nll=True, k=1000)  # the dict `genlab evaluate --json` prints
+    fig = run.plot("manifold")      # a matplotlib Figure
+
+Options are the CLI's, with underscores (`latent_dim=2` is `--latent-dim 2`), checked by the same
+declarations: a bad value raises `genlab.UsageError` with the line the CLI would print.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from genlab.config import RunConfig
+from genlab.config import files as config_files
+from genlab.config.families import build_config, from_options, get, merge, nest
+from genlab.errors import UsageError
+
+
+def configure(model: str, *, config: str | Path | None = None, **options) -> RunConfig:
+    """The checked RunConfig that `genlab train MODEL [--config FILE] [options]` would run."""
+    layers = []
+    if config is not None:
+        layers.append(config_files.load(Path(config), family=model)[1])
+    if not layers:
+        return from_options(model, options)
+    return build_config(model, merge(*layers, nest(get(model), options, where=f"genlab.train({model!r})")))
+
+
+def train(model: str, *, out: str | Path, resume: bool = False, force: bool = False, progress: bool = True,
+          config: str | Path | None = None, **options) -> Run:
+    """Train (or with resume=True continue) a run in `out`, exactly as `genlab train` does; returns it loaded."""
+    from genlab.train.loop import train as train_loop
+
+    run_config = configure(model, config=config, **options)
+    train_loop(run_config, Path(out), resume=resume, force=force, progress=progress)
+    return load(out, device=run_config.train.device)
+
+
+def load(run_dir: str | Path, *, device: str = "auto") -> Run:
+    """A trained run from its folder (config.json + model.safetensors; nothing is unpickled)."""
+    from genlab.train.device import resolve_device
+    from genlab.train.runfolder import load_run
+
+    return Run(load_run(Path(run_dir), device=resolve_device(device)))
+
+
+class Run:
+    """A trained run: its config, its metrics, and what its model family can do."""
+
+    def __init__(self, loaded):
+        self._loaded = loaded
+        self.run_dir: Path = loaded.run_dir
+        self.config: RunConfig = loaded.config
+        self.family: str = loaded.config.family
+
+    def __repr__(self) -> str:
+        return f"genlab.Run({str(self.run_dir)!r}, family={self.family!r}, step={self._loaded.meta.get('step')})"
+
+    @property
+    def task(self):
+        """The family's task (nets in eval mode, on the run's device) for anything beyond this API."""
+        return self._loaded.task
+
+    def metrics(self) -> list[dict]:
+        """The rows of metrics.jsonl."""
+        from genlab import io
+
+        return io.read_jsonl(self.run_dir / "metrics.jsonl")
+
+    def sample(self, n: int, *, seed: int = 0):
+        """n samples (n, *sample_shape) on the CPU, images in [0, 1]; the same seed gives the same samples."""
+        import torch
+
+        from genlab.train.capabilities import Sampler, require
+
+        require(self.task, Sampler, "run.sample", family=self.family)
+        if n < 1:
+            raise UsageError(f"n {n}: must be at least 1")
+        generator = torch.Generator(device=self.task.device).manual_seed(seed)
+        with torch.no_grad():
+            return self.task.sample(n, generator=generator).cpu()
+
+    def reconstruct(self, x):
+        """x (B, C, H, W) float in [0, 1] (or uint8) -> reconstructions, same shape, in [0, 1], on the CPU."""
+        import torch
+
+        from genlab.data import to_float
+        from genlab.train.capabilities import Reconstructor, require
+
+        require(self.task, Reconstructor, "run.reconstruct", family=self.family)
+        x = torch.as_tensor(x)
+        x = to_float(x) if x.dtype == torch.uint8 else x.float()
+        shape = tuple(self._loaded.meta.get("sample_shape") or ())
+        if tuple(x.shape[1:]) != shape:
+            raise UsageError(f"x has shape {tuple(x.shape)}; this run's model takes (B, {', '.join(map(str, shape))})")
+        with torch.no_grad():
+            return self.task.reconstruct(x.to(self.task.device)).cpu()
+
+    def evaluate(self, *, nll: bool = False, k: int = 1000, fid: bool = False, limit: int | None = None,
+                 seed: int = 0, **options) -> dict:
+        """The same dict as `genlab evaluate DIR --json` (options: featurenet, n, inception_weights)."""
+        from genlab.train.evaluation import evaluate_run
+
+        return evaluate_run(self._loaded, device=self.task.device, limit=limit, nll=nll, k=k, fid=fid,
+                            seed=seed, **options)
+
+    def plots(self) -> list[str]:
+        """The figure kinds this run offers (`genlab plot DIR list`)."""
+        from genlab.experiments.plots import kinds
+
+        return sorted(kinds(self.family))
+
+    def plot(self, kind: str, *, out: str | Path | None = None, seed: int = 0, **options):
+        """Draw figure `kind` and return it as a matplotlib Figure (written to `out` too when given).
+        Never touches pyplot, so a notebook's backend stays as it is."""
+        from genlab.experiments.plots import kinds
+        from genlab.report.figures import capture
+
+        plots = kinds(self.family)
+        if kind not in plots:
+            raise UsageError(f"plot kind {kind!r} is not offered for a '{self.family}' run; accepted: "
+                             f"{', '.join(sorted(plots))}")
+        with tempfile.TemporaryDirectory() as tmp, capture() as figures:
+            path = Path(out) if out is not None else Path(tmp) / f"{kind}.png"
+            plots[kind](self._loaded, path, seed=seed, **options)
+            return figures[-1] if figures else _image_figure(path, title=kind)
+
+
+def _image_figure(path: Path, *, title: str):
+    """A Figure showing a PNG that a plot wrote directly (sample grids)."""
+    import numpy as np
+    from PIL import Image
+
+    from genlab.report.figures import subplots
+
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    fig, ax = subplots(figsize=(pixels.shape[1] / 100, pixels.shape[0] / 100 + 0.3))
+    ax.imshow(pixels)
+    ax.set_title(title)
+    ax.axis("off")
+    return fig

@@ -1,0 +1,47 @@
+"""A trained run's numbers on its test split: what `genlab evaluate --json` prints and `run.evaluate()` returns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from genlab import data as gdata
+from genlab.errors import UsageError
+from genlab.train.capabilities import Likelihood, Sampler, require
+from genlab.train.device import seed_everything
+from genlab.train.loop import evaluate_split
+
+
+def evaluate_run(loaded, *, device: torch.device, limit: int | None = None, nll: bool = False, k: int = 1000,
+                 fid: bool = False, featurenet: Path | None = None, n: int | None = None,
+                 inception_weights: Path | None = None, seed: int = 0) -> dict:
+    """One dict: run_dir, family, n_test, the family's test metrics, and (when asked) nll with its standard
+    error (importance-weighted, k samples) and the sample-quality numbers (fid, kid, precision, recall...)."""
+    if limit is not None and limit < 1:
+        raise UsageError(f"--limit {limit}: must be at least 1")
+    if k < 1:
+        raise UsageError(f"--k {k}: must be at least 1")
+    if n is not None and n < 2:
+        raise UsageError(f"--n {n}: must be at least 2")
+    family = loaded.config.family
+    if nll:
+        require(loaded.task, Likelihood, "--nll", family=family)
+    if fid or inception_weights:
+        require(loaded.task, Sampler, "--fid", family=family)
+    dataset = gdata.load(loaded.config.data.spec, image_size=loaded.config.data.image_size)
+    loaded.task.bind_data(dataset)
+    test = dataset.test
+    take = len(test) if limit is None else min(limit, len(test))
+    seed_everything(seed)
+    result: dict = {"run_dir": str(loaded.run_dir), "family": family, "n_test": take}
+    result.update(evaluate_split(loaded.task, test, take=take, device=device))
+    if nll:
+        result.update(loaded.task.nll_summary(test, take=take, k=k, device=device,
+                                              generator=torch.Generator(device=device).manual_seed(seed)))
+    if fid or inception_weights:
+        from genlab.metrics.sample_quality import evaluate_run as sample_quality
+
+        result.update(sample_quality(loaded, dataset, n=n, featurenet_dir=featurenet,
+                                     inception_weights=inception_weights, device=device, seed=seed, fid=fid))
+    return result
