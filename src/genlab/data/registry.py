@@ -4,18 +4,23 @@
 A loader is `loader(*, image_size) -> Dataset` (forms: `loader(arg, *, image_size)`). A loader may honour
 image_size itself (to cache the resized data); if it does not, `load` resizes the result.
 A describe function returns, cheaply (file existence only, no decoding), a dict with CATALOG_KEYS.
+This module imports no torch, so `genlab datasets` lists the catalog without it: the built-in names register
+`lazy("module:function")` loaders and torch-free describe functions (genlab.data.describe).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from genlab.data.dataset import Dataset, Split
-from genlab.data.images import resize_images
 from genlab.errors import UsageError
 
-Loader = Callable[..., Dataset]
+if TYPE_CHECKING:
+    from genlab.data.dataset import Dataset
+
+Loader = Callable[..., "Dataset"]
 CATALOG_KEYS = ("available", "how_to_get", "shape", "train_size", "test_size", "num_classes", "note")
 MAX_IMAGE_SIZE = 1024
 
@@ -28,6 +33,17 @@ class _Entry:
 
 _NAMES: dict[str, _Entry] = {}
 _FORMS: dict[str, tuple[Loader, str]] = {}  # prefix -> (loader, one-line help)
+
+
+def lazy(target: str) -> Loader:
+    """A loader that imports "package.module:function" on its first call (so registering it imports nothing)."""
+    module, _, attr = target.partition(":")
+
+    def loader(*args, **kwargs) -> Dataset:
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    loader.__qualname__ = loader.__name__ = attr
+    return loader
 
 
 def register(name: str, loader: Loader, *, describe: Callable[[], dict], replace: bool = False) -> None:
@@ -78,6 +94,9 @@ def _check_image_size(image_size: int | None) -> None:
 
 def _resized(dataset: Dataset, size: int) -> Dataset:
     """Resize a loader's result when it did not honour image_size itself."""
+    from genlab.data.dataset import Split
+    from genlab.data.images import resize_images
+
     if dataset.kind != "image":
         raise UsageError(f"an image size applies to image datasets; {dataset.name} is {dataset.kind} data")
     if dataset.sample_shape[1:] == (size, size):

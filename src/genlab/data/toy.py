@@ -76,23 +76,8 @@ def load_gauss_1d_mixture(*, image_size: int | None = None) -> Dataset:
                    source_note="samples of 0.5 N(2, 0.5^2) + 0.5 N(6, 0.5^2)")
 
 
-def describe_gauss_1d_mixture() -> dict:
-    return {"available": True, "how_to_get": "generated", "shape": (1,), "train_size": 10000, "test_size": 2000,
-            "num_classes": None, "note": "1-D toy: a two-mode Gaussian mixture at 2 and 6 (std 0.5)"}
-
-
 def density_of(spec: str) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The exact p_data of a known 1-D toy spec (a function on tensors), or None."""
     if spec in ("gauss-1d", "gauss-1d-mixture"):
         return gauss_1d(1, seed=0, mixture=spec == "gauss-1d-mixture")[1]
     return None
-
-
-def describe_two_moons() -> dict:
-    return {"available": True, "how_to_get": "generated", "shape": (2,), "train_size": 150,
-            "test_size": 150, "num_classes": 2, "note": "2-D toy: two interleaved moons, noise 0.05"}
-
-
-def describe_gauss_1d() -> dict:
-    return {"available": True, "how_to_get": "generated", "shape": (1,), "train_size": 10000,
-            "test_size": 2000, "num_classes": None, "note": "1-D toy: samples of N(4, 0.5^2)"}
