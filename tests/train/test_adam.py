@@ -32,7 +32,7 @@ def test_bit_identical_to_torch_fused_adam_and_same_checkpoint_state(options):
         used.append(took)
         if not took:
             opt_fast.step()
-    assert used == [False] + [True] * 5  # the first step makes the state through torch.optim
+    assert used == [True] * 6  # the first step too: it makes the state torch.optim would
     for a, b in zip(ref.parameters(), fast.parameters()):
         assert torch.equal(a, b)
     sa, sb = opt_ref.state_dict(), opt_fast.state_dict()
@@ -86,3 +86,51 @@ def test_make_adam_builds_the_fused_kernel_from_a_generator_of_parameters():
     opt = make_adam(model.parameters(), lr=1e-3, betas=(0.5, 0.999))
     group = opt.param_groups[0]
     assert group["fused"] and group["betas"] == (0.5, 0.999) and len(group["params"]) == 4
+
+
+def test_first_step_state_is_torch_optims_own():
+    """The first fused_adam_step makes the state Adam._init_group makes (dtype, device, strides, key order)."""
+    ref, fast = _model(), _model()
+    opt_ref = torch.optim.Adam(ref.parameters(), lr=1e-2, fused=True)
+    opt_fast = make_adam(fast.parameters(), lr=1e-2)
+    _set_grads(ref, 0)
+    _set_grads(fast, 0)
+    opt_ref.step()
+    assert fused_adam_step(opt_fast)
+    for a, b in zip(ref.parameters(), fast.parameters()):
+        assert torch.equal(a, b)
+        sa, sb = opt_ref.state[a], opt_fast.state[b]
+        assert list(sa) == list(sb)
+        for key in sa:
+            assert sa[key].dtype == sb[key].dtype and sa[key].stride() == sb[key].stride()
+            assert torch.equal(sa[key], sb[key]), key
+
+
+def test_a_run_without_compile_never_imports_dynamo():
+    """make_adam, the first steps, zero_grad and state_dict/load_state_dict in dynamo_unimported() leave
+    torch._dynamo unimported (torch.optim would import it: ~1.5 s of start-up); after the block torch's own
+    dynamo-disable wrappers are back (nothing seeded is left behind)."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, torch
+from torch import nn
+from genlab.train.adam import dynamo_unimported, fused_adam_step, make_adam
+model = nn.Linear(4, 3)
+opt = make_adam(model.parameters(), lr=1e-3)
+for _ in range(2):
+    model(torch.randn(8, 4)).sum().backward()
+    assert fused_adam_step(opt)
+    with dynamo_unimported():
+        opt.zero_grad(set_to_none=True)
+with dynamo_unimported():
+    opt.load_state_dict(opt.state_dict())
+assert "torch._dynamo" not in sys.modules, "imported"
+fns = [getattr(torch.optim.Optimizer, n).__wrapped__ for n in ("add_param_group", "zero_grad", "state_dict")]
+assert not any("__dynamo_disable" in f.__dict__ for f in fns), "left seeded"
+opt.state_dict()  # outside the block: torch as shipped (imports dynamo to wrap the call)
+assert "torch._dynamo" in sys.modules
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -8,10 +8,18 @@ pytorch/examples VAE. For the plain case (one parameter group, no amsgrad/maximi
 no hooks, no gradient scaler, every parameter with a gradient and state already made by one ordinary
 step) `fused_adam_step` calls the same two kernels torch.optim would, on the same state tensors, so the result
 is bit-identical and checkpoints are unchanged (tests/train/test_adam.py). Anything else: it returns
-False and the caller uses `opt.step()`.
+False and the caller uses `opt.step()`. The first step makes the state as torch.optim would (zeros).
+
+Start-up: torch.optim imports torch._dynamo (1.4-2 s, as long as torch itself) on an optimizer's first
+construction, step, zero_grad or state_dict, only to keep dynamo from tracing them. `dynamo_unimported()`
+lets genlab's own calls skip that while dynamo is not imported (nothing can be traced then), so a run
+without --compile never imports it.
 """
 
 from __future__ import annotations
+
+import contextlib
+import sys
 
 import torch
 from torch.optim import optimizer as torch_optimizer
@@ -20,14 +28,46 @@ _PLAIN = {"amsgrad": False, "maximize": False, "differentiable": False, "captura
           "decoupled_weight_decay": False, "fused": True}
 
 
+# Optimizer methods torch wraps in torch._disable_dynamo (which imports torch._dynamo on the first call).
+_DYNAMO_DISABLED = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
+
+
+@contextlib.contextmanager
+def dynamo_unimported():
+    """Within the block, while torch._dynamo is not imported, torch.optim.Optimizer's dynamo-disabled methods
+    run as themselves instead of importing torch._dynamo to wrap themselves in `torch._dynamo.disable`.
+
+    That wrapper only keeps dynamo from tracing the method; with dynamo not imported nothing is being
+    traced, so the call is the same. torch caches the wrapper as `fn.__dynamo_disable` on the first call;
+    the block sets it to fn itself and removes it on leaving, so outside the block (and whenever dynamo is
+    imported: --compile, a user's torch.compile) torch behaves as shipped.
+    """
+    if "torch._dynamo" in sys.modules:
+        yield
+        return
+    seeded = []
+    for name in _DYNAMO_DISABLED:
+        fn = getattr(getattr(torch.optim.Optimizer, name, None), "__wrapped__", None)
+        if fn is not None and getattr(fn, "__dynamo_disable", None) is None:
+            setattr(fn, "__dynamo_disable", fn)
+            seeded.append(fn)
+    try:
+        yield
+    finally:
+        for fn in seeded:
+            if fn.__dict__.get("__dynamo_disable") is fn:
+                delattr(fn, "__dynamo_disable")
+
+
 def make_adam(params, *, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Optimizer:
     """torch.optim.Adam with fused=True where this torch has that kernel for the parameters' device, else
     foreach=True."""
     params = list(params)  # a generator would be used up by a failed first attempt
-    try:
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-    except (RuntimeError, TypeError, ValueError):
-        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+    with dynamo_unimported():
+        try:
+            return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
 
 
 def _plain_group(opt: torch.optim.Optimizer) -> dict | None:
@@ -60,11 +100,24 @@ def fused_adam_step(opt: torch.optim.Optimizer) -> bool:
         return False
     params = group["params"]
     states = [opt.state.get(p) for p in params]
-    if any(not s or p.grad is None or p.grad.is_sparse for p, s in zip(params, states)):
-        return False  # first step (state not made yet), a frozen parameter, or sparse grads
+    if any(p.grad is None or p.grad.is_sparse for p in params):
+        return False  # a frozen parameter, or sparse grads
     kind = (params[0].device, params[0].dtype)
-    if any((p.device, p.dtype) != kind or p.is_complex() for p in params):
+    if any((p.device, p.dtype) != kind or p.is_complex() or not p.is_floating_point() for p in params):
         return False  # torch.optim would split these into several kernel calls
+    if not any(states):  # the first step: the state torch.optim's Adam._init_group makes for fused=True
+        check = getattr(torch_optimizer, "_device_dtype_check_for_fused", None)
+        if check is None:
+            return False
+        for p in params:
+            check(p)  # torch.optim's own error for a device without the fused kernel, as its step would raise
+        states = [{"step": torch.zeros((), dtype=torch.float32, device=p.device),
+                   "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+                   "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)} for p in params]
+        for p, state in zip(params, states):
+            opt.state[p] = state
+    elif not all(states):
+        return False  # some parameters have state and some not: torch.optim's own path
     steps = [s["step"] for s in states]
     torch._foreach_add_(steps, 1)
     beta1, beta2 = group["betas"]

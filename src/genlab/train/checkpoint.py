@@ -21,6 +21,7 @@ from torch import nn
 
 from genlab import io
 from genlab.errors import UsageError
+from genlab.train.adam import dynamo_unimported
 
 META_KEY = "genlab"
 
@@ -46,7 +47,8 @@ def load_module_tensors(modules: dict[str, nn.Module], tensors: dict[str, torch.
 
 
 def _optimizer_tensors(name: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    state = opt.state_dict()
+    with dynamo_unimported():  # torch.optim would import torch._dynamo (seconds) for this call
+        state = opt.state_dict()
     tensors, scalars = {}, {}
     for idx, entries in state["state"].items():
         for key, value in entries.items():
@@ -67,7 +69,8 @@ def _load_optimizer(name: str, opt: torch.optim.Optimizer, tensors: dict, meta: 
     for key, value in meta["scalars"].items():
         idx, entry = key.split(".", 1)
         state.setdefault(int(idx), {})[entry] = value
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    with dynamo_unimported():
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     # safetensors stores contiguous tensors; give each moment its parameter's strides again (channels-last),
     # because fused optimizers pair elements by memory offset and would mix up a channels-last param's moments.
     for p, entries in opt.state.items():
@@ -130,7 +133,9 @@ def state_items(*, modules: dict[str, nn.Module], optimizers: dict[str, torch.op
         for key, value in module.state_dict().items():
             yield f"{name}.{key}", value
     for name, opt in optimizers.items():
-        for idx, entries in opt.state_dict()["state"].items():
+        with dynamo_unimported():
+            state = opt.state_dict()["state"]
+        for idx, entries in state.items():
             for key, value in entries.items():
                 if torch.is_tensor(value):
                     yield f"optim.{name}.{idx}.{key}", value

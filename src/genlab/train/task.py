@@ -14,7 +14,7 @@ from torch import nn
 
 from genlab.config import RunConfig
 from genlab.errors import UsageError
-from genlab.train.adam import fused_adam_step
+from genlab.train.adam import dynamo_unimported, fused_adam_step
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ class Task:
     def optimize(self, name: str, loss: torch.Tensor) -> None:
         """zero_grad, backward, step for optimizer `name`, through the fp16 gradient scaler when there is one."""
         opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
+        with dynamo_unimported():  # torch.optim would import torch._dynamo (seconds) for this call
+            opt.zero_grad(set_to_none=True)
         if self.scaler is None:
             loss.backward()
             self.step_optimizer(name)
