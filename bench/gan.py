@@ -108,8 +108,8 @@ class Genlab:
     def __init__(self, *, compile_nets: bool, channels_last: bool):
         from genlab.config import DataConfig, RunConfig, TrainConfig
         from genlab.data import load
-        from genlab.train import gan, speed
-        from genlab.train.loop import data_info
+        from genlab.training import gan, speed
+        from genlab.training.loop import data_info
 
         dataset = load("fashion-mnist", image_size=SIZE)
         self.images = dataset.train.images

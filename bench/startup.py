@@ -39,7 +39,7 @@ def mark(name):
     marks.setdefault(name, round(time.time() - t0, 4))
 s = time.time(); import torch; marks["import_torch"] = round(time.time() - s, 4)
 s = time.time()
-from genlab.train import families, loop
+from genlab.training import families, loop
 import genlab.data
 marks["import_train"] = round(time.time() - s, 4)
 def timed(owner, attr, name):

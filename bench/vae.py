@@ -3,7 +3,7 @@
 Architecture (pytorch/examples vae/main.py): 784-400-20 encoder, 20-400-784 decoder, Bernoulli likelihood
 on the [0, 1] grey levels (BCE summed over pixels), closed-form KL, Adam lr 1e-3, batch 128, 60k train images.
 
-genlab: `genlab.train.loop.train` on `fashion-mnist` for one epoch: the in-memory uint8 tensor indexed by
+genlab: `genlab.training.loop.train` on `fashion-mnist` for one epoch: the in-memory uint8 tensor indexed by
   epoch_permutation, the loss from logits, fused Adam, plus what the loop does at an epoch end (test-split
   evaluation, sample grids, a checkpoint). The clock includes loading the dataset from genlab's cache.
 baseline: the example's code path, its clock likewise from building its datasets (torchvision reads the
@@ -54,7 +54,7 @@ class Clock:
 
 def genlab_config(seed: int = 0, epochs: int = 1):
     from genlab.config import DataConfig, RunConfig, TrainConfig
-    from genlab.train import vae
+    from genlab.training import vae
 
     return RunConfig(family="vae", data=DataConfig(spec="fashion-mnist"),
                      model=vae.Config(arch="mlp", hidden=(HIDDEN,), latent_dim=LATENT, likelihood="bernoulli"),
@@ -64,9 +64,9 @@ def genlab_config(seed: int = 0, epochs: int = 1):
 
 def time_genlab(run_dir: Path, seed: int, *, autograd: bool = False) -> tuple[Clock, float]:
     """(clock of one epoch through genlab's loop, test loss in nats per image). `autograd` turns off the
-    hand-written backward of the MLP VAE (genlab.train.vae_backward), to show what it contributes."""
-    from genlab.train import vae
-    from genlab.train.loop import train
+    hand-written backward of the MLP VAE (genlab.training.vae_backward), to show what it contributes."""
+    from genlab.training import vae
+    from genlab.training.loop import train
 
     hand = vae.Task.hand_backward
     if autograd:
@@ -162,7 +162,7 @@ def time_gemm_floor(n_train: int = 60000) -> Clock:
 def time_nll(run_dir: Path, n_images: int, k: int = 5000) -> tuple[Clock, float, float]:
     """(clock, mean nll, its stderr) for the K-sample estimate on the first n_images test images."""
     from genlab import data as gdata
-    from genlab.train.runfolder import load_run
+    from genlab.training.runfolder import load_run
 
     loaded = load_run(run_dir, device=torch.device("cpu"))
     test = gdata.load("fashion-mnist").test

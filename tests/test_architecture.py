@@ -31,7 +31,7 @@ FLOORS = {
     "genlab.objectives": 3,
     "genlab.metrics": 3,
     # 4 train: the loop and the families put models, objectives and metrics together.
-    "genlab.train": 4,
+    "genlab.training": 4,
     # 5 report: figures and HTML from trained runs and their numbers.
     "genlab.report": 5,
     # 6 experiments: the lecture's experiments train runs and draw them with report's figures.
@@ -87,7 +87,7 @@ def is_package(path: Path) -> bool:
 
 
 def unit_of(name: str) -> str:
-    """genlab.train.loop -> genlab.train; genlab -> genlab; a non-genlab name -> ''."""
+    """genlab.training.loop -> genlab.training; genlab -> genlab; a non-genlab name -> ''."""
     parts = name.split(".")
     if parts[0] != "genlab":
         return ""
@@ -194,11 +194,11 @@ def test_the_parser_sees_every_kind_of_import():
         "        from ..data import toy\n"
         "        importlib.import_module(f'genlab.cli.{name}')\n"
     )
-    got = [(imp.line, imp.target, imp.module_level) for imp in imports_of(PACKAGE / "train" / "probe.py", src)]
+    got = [(imp.line, imp.target, imp.module_level) for imp in imports_of(PACKAGE / "training" / "probe.py", src)]
     assert got == [
         (1, "typing", True),
         (2, "genlab.models.mlp", True),
-        (3, "genlab.train.loop", True),
+        (3, "genlab.training.loop", True),
         (4, "genlab.report.figures", True),
         (5, "genlab", True),
         (5, "genlab.api", True),
@@ -305,7 +305,7 @@ def test_no_import_cycle_between_packages():
 def test_the_checks_report_every_violation():
     metrics = """
 from genlab.objectives import elbo
-import genlab.train.loop
+import genlab.training.loop
 def f():
     from genlab.cli import main
 """
@@ -313,7 +313,7 @@ def f():
     imports = imports_of(PACKAGE / "metrics" / "probe.py", metrics) + imports_of(
         PACKAGE / "objectives" / "probe.py", objectives)
     assert upward_imports(imports) == [
-        "genlab/metrics/probe.py:3: genlab.metrics.probe (floor 3) -> genlab.train.loop (floor 4)",
+        "genlab/metrics/probe.py:3: genlab.metrics.probe (floor 3) -> genlab.training.loop (floor 4)",
         "genlab/metrics/probe.py:5: genlab.metrics.probe (floor 3) -> genlab.cli (floor 7)",
     ]
     assert import_cycles(imports) == [

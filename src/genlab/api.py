@@ -35,7 +35,7 @@ def configure(model: str, *, config: str | Path | None = None, **options) -> Run
 def train(model: str, *, out: str | Path, resume: bool = False, force: bool = False, progress: bool = True,
           config: str | Path | None = None, **options) -> Run:
     """Train (or with resume=True continue) a run in `out`, exactly as `genlab train` does; returns it loaded."""
-    from genlab.train.loop import train as train_loop
+    from genlab.training.loop import train as train_loop
 
     run_config = configure(model, config=config, **options)
     train_loop(run_config, Path(out), resume=resume, force=force, progress=progress)
@@ -44,8 +44,8 @@ def train(model: str, *, out: str | Path, resume: bool = False, force: bool = Fa
 
 def load(run_dir: str | Path, *, device: str = "auto") -> Run:
     """A trained run from its folder (config.json + model.safetensors; nothing is unpickled)."""
-    from genlab.train.device import resolve_device
-    from genlab.train.runfolder import load_run
+    from genlab.training.device import resolve_device
+    from genlab.training.runfolder import load_run
 
     return Run(load_run(Path(run_dir), device=resolve_device(device)))
 
@@ -77,7 +77,7 @@ class Run:
         """n samples (n, *sample_shape) on the CPU, images in [0, 1]; the same seed gives the same samples."""
         import torch
 
-        from genlab.train.capabilities import Sampler, require
+        from genlab.training.capabilities import Sampler, require
 
         require(self.task, Sampler, "run.sample", family=self.family)
         if n < 1:
@@ -91,7 +91,7 @@ class Run:
         import torch
 
         from genlab.data import to_float
-        from genlab.train.capabilities import Reconstructor, require
+        from genlab.training.capabilities import Reconstructor, require
 
         require(self.task, Reconstructor, "run.reconstruct", family=self.family)
         x = torch.as_tensor(x)
@@ -105,7 +105,7 @@ class Run:
     def evaluate(self, *, nll: bool = False, k: int = 1000, fid: bool = False, limit: int | None = None,
                  seed: int = 0, **options) -> dict:
         """The same dict as `genlab evaluate DIR --json` (options: featurenet, n, inception_weights)."""
-        from genlab.train.evaluation import evaluate_run
+        from genlab.training.evaluation import evaluate_run
 
         return evaluate_run(self._loaded, device=self.task.device, limit=limit, nll=nll, k=k, fid=fid,
                             seed=seed, **options)

@@ -70,7 +70,7 @@ def test_non_finite_loss_stops_with_one_line_and_keeps_last_checkpoint(tmp_path)
     assert_one_line_error(proc, contains="non-finite")
     assert (run / "checkpoint" / "state.safetensors").read_bytes() == good
     if (fresh / "checkpoint" / "state.safetensors").exists():  # whatever was saved is finite
-        from genlab.train import checkpoint
+        from genlab.training import checkpoint
 
         tensors, _ = checkpoint.read_safetensors(fresh / "checkpoint" / "state.safetensors")
         assert all(torch.isfinite(t).all() for k, t in tensors.items() if t.is_floating_point())

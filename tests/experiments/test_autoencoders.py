@@ -58,7 +58,7 @@ def test_latent_distribution_and_kl_per_dim(vae_run, tmp_path):
     assert len(kl["kl_per_dim"]) == 2 and 0 <= kl["active_units"] <= 2
     # the per-dim KLs add up to the KL that evaluation reports for the same images
     from genlab import data as gdata
-    from genlab.train.loop import evaluate_split
+    from genlab.training.loop import evaluate_split
 
     split = gdata.load("digits").test
     reported = evaluate_split(vae_run.task, split, take=200, device=torch.device("cpu"))["kl"]

@@ -10,8 +10,8 @@ from genlab.cli import build_parser
 from genlab.cli import main as cli_main
 from genlab.cli.train import build_config
 from genlab.experiments import dann as exp
-from genlab.train import checkpoint
-from genlab.train.loop import train
+from genlab.training import checkpoint
+from genlab.training.loop import train
 
 
 @pytest.fixture(scope="module")

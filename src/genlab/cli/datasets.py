@@ -76,15 +76,11 @@ def show(spec: str, out: Path, *, n: int, split: str, image_size: int | None, se
 
 def _save_points(split, out: Path, *, title: str) -> None:
     """Toy data: a scatter plot (2-D, coloured by label) or a histogram (1-D)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from genlab.io import write_with
+    from genlab.report.figures import subplots
 
     x = split.images.numpy()
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = subplots(figsize=(4, 4))
     if x.shape[1] == 1:
         ax.hist(x[:, 0], bins=50)
     else:
@@ -92,4 +88,3 @@ def _save_points(split, out: Path, *, title: str) -> None:
         ax.scatter(x[:, 0], x[:, 1], c=colours, s=8, cmap="coolwarm")
     ax.set_title(title)
     write_with(out, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    plt.close(fig)

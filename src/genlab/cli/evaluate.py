@@ -37,9 +37,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genlab.train.device import resolve_device
-    from genlab.train.evaluation import evaluate_run
-    from genlab.train.runfolder import load_run
+    from genlab.training.device import resolve_device
+    from genlab.training.evaluation import evaluate_run
+    from genlab.training.runfolder import load_run
 
     device = resolve_device(args.device)
     result = evaluate_run(load_run(args.run_dir, device=device), device=device, limit=args.limit, nll=args.nll,

@@ -57,7 +57,7 @@ def _check(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from genlab import data as gdata
     from genlab.metrics import featurenet as fnet
-    from genlab.train.device import resolve_device
+    from genlab.training.device import resolve_device
 
     _check(args)
     out = args.out if args.out is not None else fnet.default_dir(args.data.strip(), args.image_size)

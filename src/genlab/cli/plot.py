@@ -27,8 +27,8 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from genlab.experiments.plots import kinds
-    from genlab.train.device import resolve_device
-    from genlab.train.runfolder import load_run
+    from genlab.training.device import resolve_device
+    from genlab.training.runfolder import load_run
 
     loaded = load_run(args.run_dir, device=resolve_device(args.device))
     plots = kinds(loaded.config.family)

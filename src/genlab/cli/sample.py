@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> int:
     import torch  # here, not at the top: `genlab --help` must not import torch
 
     from genlab.data import save_grid
-    from genlab.train.capabilities import Sampler, require
-    from genlab.train.device import resolve_device
-    from genlab.train.runfolder import load_run
+    from genlab.training.capabilities import Sampler, require
+    from genlab.training.device import resolve_device
+    from genlab.training.runfolder import load_run
 
     if args.n < 1:
         raise UsageError(f"--n {args.n}: must be at least 1")

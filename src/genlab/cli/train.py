@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise UsageError("--out DIR is required: the run folder to create or continue")
-    from genlab.train.loop import train
+    from genlab.training.loop import train
 
     result = train(config, args.out, resume=args.resume, force=args.force, progress=not args.quiet)
     summary = {"run_dir": str(result.run_dir), "step": result.step, "train": result.last_train,

@@ -1,4 +1,4 @@
-"""`genlab train ae`: the plain autoencoder's options (the nets and the step live in genlab.train.ae)."""
+"""`genlab train ae`: the plain autoencoder's options (the nets and the step live in genlab.training.ae)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`genlab train dann`: domain-adversarial training's options (nets and the step live in genlab.train.dann)."""
+"""`genlab train dann`: domain-adversarial training's options (nets and the step live in genlab.training.dann)."""
 
 from __future__ import annotations
 

@@ -4,9 +4,7 @@ training defaults. Torch-free, so the CLI can declare every option without impor
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import dataclass
-from types import ModuleType
 
 from genlab.config import ae, dann, gan, gan_1d, vae
 from genlab.config.fields import build
@@ -18,24 +16,21 @@ from genlab.errors import UsageError
 class Family:
     name: str
     config: type                    # the family's frozen config dataclass
-    module: str                     # where its Task (nets, step, evaluation, capabilities) lives
+    module: str                     # where its Task lives (imported by genlab.training.families, a floor above)
     summary: str                    # one line for `genlab train --help`
     train_defaults: tuple[tuple[str, object], ...] = ()   # TrainConfig fields this family sets otherwise
 
-    def task_module(self) -> ModuleType:
-        return importlib.import_module(self.module)
-
 
 FAMILIES = {f.name: f for f in (
-    Family("ae", ae.Config, "genlab.train.ae", "plain autoencoder (MSE or BCE reconstruction, MLP or conv)"),
-    Family("vae", vae.Config, "genlab.train.vae",
+    Family("ae", ae.Config, "genlab.training.ae", "plain autoencoder (MSE or BCE reconstruction, MLP or conv)"),
+    Family("vae", vae.Config, "genlab.training.vae",
            "variational autoencoder: N(0, I) prior, Gaussian q(z|x), reparameterised sample, closed-form KL"),
-    Family("gan", gan.Config, "genlab.train.gan", "GAN with MLP or DCGAN nets (28/32/64 px images)",
+    Family("gan", gan.Config, "genlab.training.gan", "GAN with MLP or DCGAN nets (28/32/64 px images)",
            train_defaults=(("lr", gan.DEFAULT_LR),)),
-    Family("gan-1d", gan_1d.Config, "genlab.train.gan_1d",
+    Family("gan-1d", gan_1d.Config, "genlab.training.gan_1d",
            "the lecture's 1-D GAN against the exact optimal discriminator D*",
            train_defaults=(("lr", gan_1d.DEFAULT_LR),)),
-    Family("dann", dann.Config, "genlab.train.dann",
+    Family("dann", dann.Config, "genlab.training.dann",
            "domain-adversarial training (gradient reversal; Ganin et al. 2016)"),
 )}
 SECTIONS = ("data", "train", "model")

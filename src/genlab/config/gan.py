@@ -1,4 +1,4 @@
-"""`genlab train gan`: the image GAN's options (nets and the adversarial step live in genlab.train.gan)."""
+"""`genlab train gan`: the image GAN's options (nets and the adversarial step live in genlab.training.gan)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`genlab train vae`: the VAE's options (the nets, the ELBO step and the NLL live in genlab.train.vae)."""
+"""`genlab train vae`: the VAE's options (the nets, the ELBO step and the NLL live in genlab.training.vae)."""
 
 from __future__ import annotations
 

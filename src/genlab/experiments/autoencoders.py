@@ -1,6 +1,6 @@
 """The lecture's autoencoder and VAE experiments: each takes a loaded run, writes one figure, returns numbers.
 
-    run = genlab.train.runfolder.load_run("runs/vae", device=torch.device("cpu"))
+    run = genlab.training.runfolder.load_run("runs/vae", device=torch.device("cpu"))
     ae_reconstruction(run, "recon.png")        # or: genlab plot runs/ae recon
 
 AE: reconstruction; noise N(0, sigma^2) added to the code before decoding; decoding pure N(0, I) noise (a
@@ -292,9 +292,9 @@ def train_run(family: str, spec: str, run_dir, *, max_steps: int, batch_size: in
               lr: float | None = None, image_size: int | None = None, device: str = "cpu", **model):
     """Train a small run (tests, `--quick` lecture figures) and load it: the experiments' other input."""
     from genlab.config.families import from_options
-    from genlab.train import loop
-    from genlab.train.device import resolve_device
-    from genlab.train.runfolder import load_run
+    from genlab.training import loop
+    from genlab.training.device import resolve_device
+    from genlab.training.runfolder import load_run
 
     options = {"data": spec, "image_size": image_size, "epochs": 0, "max_steps": max_steps,
                "batch_size": batch_size, "seed": seed, "device": device, **model}

@@ -33,9 +33,9 @@ from genlab.config.command import train_command
 from genlab.config.dann import Config as DannConfig
 from genlab.errors import UsageError
 from genlab.metrics.domain import proxy_a_distance
-from genlab.train import families
-from genlab.train.device import resolve_device, seed_everything
-from genlab.train.loop import data_info, evaluate_split
+from genlab.training import families
+from genlab.training.device import resolve_device, seed_everything
+from genlab.training.loop import data_info, evaluate_split
 
 MODES = ("source-only", "dann", "train-on-target")
 METRICS = ("target_accuracy", "source_accuracy", "domain_accuracy", "proxy_a_distance")

@@ -156,7 +156,7 @@ def config_1d(model, *, data: str, max_steps: int, seed: int, batch_size: int = 
 
 
 def _train(config, run_dir: Path, *, resume: bool) -> None:
-    from genlab.train.loop import train
+    from genlab.training.loop import train
 
     with single_thread():
         train(config, run_dir, resume=resume, force=not resume, progress=False)
@@ -170,7 +170,7 @@ def stages_experiment(out_dir: Path, *, steps: tuple[int, ...] = (1, 150, 500, 2
     Returns per stage: step, max |D - D*| over the data's central 95% (D* from the KDE of p_g), and
     mean D(x), D(G(z)) of the last logged rows.
     """
-    from genlab.train import gan_1d
+    from genlab.training import gan_1d
 
     out_dir, run_dir = Path(out_dir), Path(out_dir) / "gan-1d-stages"
     model = Gan1dConfig()
@@ -262,8 +262,8 @@ def optimum_experiment(out_dir: Path | None = None, *, a: float = 0.8, b: float 
 def _fixed_generator_task(*, a: float, b: float, seed: int, data: str, batch_size: int):
     from genlab.config import DataConfig, RunConfig, TrainConfig
     from genlab.data import load
-    from genlab.train import gan_1d
-    from genlab.train.loop import data_info
+    from genlab.training import gan_1d
+    from genlab.training.loop import data_info
 
     dataset = load(data)
     model = Gan1dConfig(generator="affine", affine_init=(a, b), freeze_generator=True)

@@ -33,9 +33,9 @@ def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, 
                  image_size: int | None = None, lr: float | None = None, **model):
     """Train (or resume, or reuse) a run under DIR/runs/KEY and load it."""
     from genlab.config.families import from_options
-    from genlab.train import loop
-    from genlab.train.device import resolve_device
-    from genlab.train.runfolder import load_run
+    from genlab.training import loop
+    from genlab.training.device import resolve_device
+    from genlab.training.runfolder import load_run
 
     options = {"data": spec, "image_size": image_size, "epochs": 0, "max_steps": steps, "batch_size": batch_size,
                "seed": ctx.seed, "device": ctx.device, "checkpoint_every": max(50, steps // 10),
@@ -353,7 +353,7 @@ EXPERIMENTS = [
                "Writing z = mu + sigma * eps with eps ~ N(0, I) decouples the sampling from the gradient: "
                "grad E_q[f(z)] = E_eps[grad f(mu + sigma * eps)]. Like the score-function (REINFORCE) estimator "
                "E_q[f(z) grad log q(z)] it is unbiased, but its variance is far lower at equal samples.",
-               _cmd("python -c 'import torch; from genlab.train.runfolder import load_run; "
+               _cmd("python -c 'import torch; from genlab.training.runfolder import load_run; "
                     "from genlab.experiments import autoencoders as a, reparam as r; "
                     "run = load_run(\"runs/vae-reparam\", device=torch.device(\"cpu\")); "
                     "print(r.reparam_experiment(\".\", run, a.test_images(run, 1)[0]))'"),

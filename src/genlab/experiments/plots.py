@@ -1,7 +1,7 @@
 """`genlab plot DIR KIND` and `run.plot(KIND)`: which figures each model family offers.
 
-The registry lives here, above the families (genlab.train never imports a figure): each entry is a
-function `fn(run, out_path, *, seed=0, **options)` taking a loaded run (`genlab.train.runfolder.LoadedRun`).
+The registry lives here, above the families (genlab.training never imports a figure): each entry is a
+function `fn(run, out_path, *, seed=0, **options)` taking a loaded run (`genlab.training.runfolder.LoadedRun`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def gan_game(run, out_path: Path, **_) -> None:
 
 def gan_1d_stages(run, out_path: Path, **_) -> None:
     """Fig. 1 of Goodfellow et al. 2014 at up to four stages of the run (snapshots at epoch ends)."""
-    from genlab.train.gan_1d import read_snapshots
+    from genlab.training.gan_1d import read_snapshots
 
     gex.plot_stages(read_snapshots(run.run_dir), out_path)
 

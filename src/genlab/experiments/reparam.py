@@ -8,7 +8,7 @@ For each: both estimators' means over `samples` draws against the exact gradient
 of the difference (unbiased: every coordinate within 3), the per-sample variance (trace of the covariance) at
 equal samples, and the variance of the S-sample mean against S (the figure, log-log).
 
-    run = genlab.train.runfolder.load_run("runs/vae-reparam", device=torch.device("cpu"))
+    run = genlab.training.runfolder.load_run("runs/vae-reparam", device=torch.device("cpu"))
     reparam_experiment("out/", run)
 """
 

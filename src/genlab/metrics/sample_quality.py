@@ -132,7 +132,7 @@ def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | N
     so a missing net or too small an n fails at once.
     """
     task = loaded_run.task
-    # the caller checks that the task is a Sampler (genlab.train.capabilities, a layer above metrics)
+    # the caller checks that the task is a Sampler (genlab.training.capabilities, a layer above metrics)
     if dataset.kind != "image":
         raise UsageError(f"--fid needs image data; {dataset.name} is {dataset.kind} data")
     t0 = time.perf_counter()

@@ -26,10 +26,10 @@ from genlab.config.dann import DEFAULT_TARGETS, Config
 from genlab.errors import UsageError
 from genlab.models.dann import build_dann_nets
 from genlab.objectives.reversal import ganin_lambda, grad_reverse
-from genlab.train import task as base
-from genlab.train.adam import make_adam
-from genlab.train.capabilities import Classifier
-from genlab.train.task import DataInfo
+from genlab.training import task as base
+from genlab.training.adam import make_adam
+from genlab.training.capabilities import Classifier
+from genlab.training.task import DataInfo
 
 NETS = ("features", "label", "domain")
 EVAL_CHUNK = 1000

@@ -7,7 +7,7 @@ import sys
 import torch
 
 from genlab import io
-from genlab.train import checkpoint
+from genlab.training import checkpoint
 from tests.conftest import run_cli
 
 # Same global batch (32) whether 1 or 2 processes; one thread each so both sum in the same order.

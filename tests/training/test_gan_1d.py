@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from genlab.cli import main
-from genlab.train import checkpoint
+from genlab.training import checkpoint
 
 ONE_D = ["train", "gan-1d", "--batch-size", "64", "--epochs", "0", "--log-every", "5", "--quiet"]
 
@@ -41,7 +41,7 @@ def test_frozen_affine_generator_does_not_move_and_has_exact_density(tmp_path):
 
 
 def test_gan_1d_rejects_image_data_and_an_affine_g_with_a_wide_latent(tmp_path, capsys):
-    """In-process (the CLI's exit-2 path itself is covered by tests/train/test_gan.py through run_cli)."""
+    """In-process (the CLI's exit-2 path itself is covered by tests/training/test_gan.py through run_cli)."""
     assert main([*ONE_D, "--data", "digits", "--out", str(tmp_path / "a"), "--max-steps", "2"]) == 2
     assert main([*ONE_D, "--data", "gauss-1d", "--out", str(tmp_path / "b"), "--max-steps", "2",
                  "--generator", "affine", "--latent-dim", "3"]) == 2

@@ -19,10 +19,10 @@ from genlab import data as gdata
 from genlab import io
 from genlab.config import RESUMABLE_CHANGES, RunConfig, differences
 from genlab.errors import UsageError
-from genlab.train import checkpoint, distributed, families, runfolder, speed
-from genlab.train.device import resolve_device, seed_everything
-from genlab.train.progress import Progress
-from genlab.train.task import DataInfo, Task, TrainingDiverged
+from genlab.training import checkpoint, distributed, families, runfolder, speed
+from genlab.training.device import resolve_device, seed_everything
+from genlab.training.progress import Progress
+from genlab.training.task import DataInfo, Task, TrainingDiverged
 
 
 @dataclass

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from genlab.train.adam import fused_adam_step, make_adam
+from genlab.training.adam import fused_adam_step, make_adam
 
 
 def _model(seed=0):
@@ -116,7 +116,7 @@ def test_a_run_without_compile_never_imports_dynamo():
     code = """
 import sys, torch
 from torch import nn
-from genlab.train.adam import dynamo_unimported, fused_adam_step, make_adam
+from genlab.training.adam import dynamo_unimported, fused_adam_step, make_adam
 model = nn.Linear(4, 3)
 opt = make_adam(model.parameters(), lr=1e-3)
 for _ in range(2):

@@ -18,10 +18,10 @@ from genlab.config.gan import Config
 from genlab.errors import UsageError
 from genlab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genlab.objectives.gan import discriminator_loss, generator_loss
-from genlab.train import task as base
-from genlab.train.adam import make_adam
-from genlab.train.capabilities import Sampler
-from genlab.train.task import DataInfo, TrainingDiverged
+from genlab.training import task as base
+from genlab.training.adam import make_adam
+from genlab.training.capabilities import Sampler
+from genlab.training.task import DataInfo, TrainingDiverged
 
 GRID = 64          # fixed-noise samples per epoch grid
 

@@ -9,7 +9,7 @@ import time
 import torch
 
 from genlab import io
-from genlab.train import checkpoint
+from genlab.training import checkpoint
 from tests.conftest import run_cli
 
 # digits: 1,797 real 8x8 images; 45 steps of 32 is ~1 epoch, small enough to run twice in seconds.

@@ -12,9 +12,9 @@ from genlab.cli import main as cli_main
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.errors import UsageError
 from genlab.objectives.reversal import ganin_lambda
-from genlab.train import checkpoint, dann
-from genlab.train.loop import data_info, train
-from genlab.train.runfolder import load_run
+from genlab.training import checkpoint, dann
+from genlab.training.loop import data_info, train
+from genlab.training.runfolder import load_run
 from tests.conftest import assert_one_line_error, run_cli
 
 CPU = torch.device("cpu")

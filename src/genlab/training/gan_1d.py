@@ -21,10 +21,10 @@ from genlab.data.toy import density_of
 from genlab.errors import UsageError
 from genlab.models.gan import AffineGenerator, MLPDiscriminator, MLPGenerator, Standardize
 from genlab.objectives.gan import discriminator_loss, gaussian_density, optimal_discriminator
-from genlab.train import task as base
-from genlab.train.capabilities import Sampler
-from genlab.train.gan import AdversarialGame, draw_noise, learning_rates
-from genlab.train.task import DataInfo
+from genlab.training import task as base
+from genlab.training.capabilities import Sampler
+from genlab.training.gan import AdversarialGame, draw_noise, learning_rates
+from genlab.training.task import DataInfo
 
 SNAPSHOT_SAMPLES = 20000   # G samples behind the KDE of p_g in a snapshot
 GRID_POINTS = 400

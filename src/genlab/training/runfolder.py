@@ -19,7 +19,7 @@ import torch
 from genlab import __version__, io
 from genlab.config import RunConfig
 from genlab.errors import UsageError
-from genlab.train import lock
+from genlab.training import lock
 
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
@@ -128,14 +128,14 @@ def read_config_dict(run_dir: Path) -> dict:
 class LoadedRun:
     run_dir: Path
     config: RunConfig
-    task: object           # genlab.train.task.Task with weights loaded, in eval mode
+    task: object           # genlab.training.task.Task with weights loaded, in eval mode
     meta: dict             # model.json
 
 
 def load_run(run_dir: Path, *, device: torch.device) -> LoadedRun:
     """Rebuild a run's task from config.json + model.json and load model.safetensors (no pickle)."""
-    from genlab.train import checkpoint, families
-    from genlab.train.task import DataInfo
+    from genlab.training import checkpoint, families
+    from genlab.training.task import DataInfo
 
     run_dir = Path(run_dir)
     config = families.config_from_dict(read_config_dict(run_dir))

@@ -8,9 +8,9 @@ import torch
 
 from genlab import data as gdata
 from genlab.errors import UsageError
-from genlab.train.capabilities import Likelihood, Sampler, require
-from genlab.train.device import seed_everything
-from genlab.train.loop import evaluate_split
+from genlab.training.capabilities import Likelihood, Sampler, require
+from genlab.training.device import seed_everything
+from genlab.training.loop import evaluate_split
 
 
 def evaluate_run(loaded, *, device: torch.device, limit: int | None = None, nll: bool = False, k: int = 1000,

@@ -8,9 +8,9 @@ import torch
 from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.errors import UsageError
-from genlab.train import checkpoint, loop
-from genlab.train import vae as vae_family
-from genlab.train.task import DataInfo
+from genlab.training import checkpoint, loop
+from genlab.training import vae as vae_family
+from genlab.training.task import DataInfo
 
 INFO = DataInfo(sample_shape=(1, 8, 8), num_classes=10, kind="image")
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from genlab import io
 from genlab.errors import UsageError
-from genlab.train.adam import dynamo_unimported
+from genlab.training.adam import dynamo_unimported
 
 META_KEY = "genlab"
 

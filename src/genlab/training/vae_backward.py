@@ -5,7 +5,7 @@ rest, autograd's graph bookkeeping and the separate forward/backward passes of t
 For MLP encoder and decoder (Linear layers with ReLU between them) and a Bernoulli or fixed-sigma Gaussian
 decoder, this computes the same per-image terms as `Task.terms` and sets every parameter's .grad to the
 gradient of mean(recon + beta * kl), with the same formulas autograd applies (equal to float rounding:
-tests/train/test_vae_backward.py), the same one draw of eps from the same RNG, and no graph. An epoch
+tests/training/test_vae_backward.py), the same one draw of eps from the same RNG, and no graph. An epoch
 takes 7-17% less time than with autograd here (bench/vae.py: genlab_s against genlab_autograd_s).
 Every other configuration uses autograd.
 

@@ -4,7 +4,7 @@ from torch import nn
 
 from genlab import io
 from genlab.errors import UsageError
-from genlab.train import checkpoint
+from genlab.training import checkpoint
 
 
 def _net_and_opt(seed):

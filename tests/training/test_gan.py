@@ -5,7 +5,7 @@ import torch
 
 from genlab import io
 from genlab.cli import main
-from genlab.train import checkpoint
+from genlab.training import checkpoint
 from tests.conftest import assert_one_line_error, run_cli
 
 DIGITS = ["train", "gan", "--data", "digits", "--batch-size", "32", "--ngf", "8", "--ndf", "8", "--latent-dim", "8",
@@ -70,7 +70,7 @@ def test_divergence_mid_run_names_the_net_and_keeps_the_last_good_checkpoint(tmp
     args = [*DIGITS, "--out", str(run), "--checkpoint-every", "2"]
     assert main([*args, "--max-steps", "2"]) == 0
     good = checkpoint.read_safetensors(run / "checkpoint" / "state.safetensors")
-    from genlab.train import gan
+    from genlab.training import gan
 
     clean = gan.draw_noise
     monkeypatch.setattr(gan, "draw_noise", lambda *a, **k: clean(*a, **k) * float("nan"))  # G(z) turns NaN

@@ -1,7 +1,7 @@
 """The contract between the generic training loop and one model family.
 
 The loop owns epochs, data order, checkpoints, logging, progress and resume; a `Task` owns the nets, their
-optimizers and what one step does. Families: see `genlab.train.families`.
+optimizers and what one step does. Families: see `genlab.training.families`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from torch import nn
 
 from genlab.config import RunConfig
 from genlab.errors import UsageError
-from genlab.train.adam import dynamo_unimported, fused_adam_step
+from genlab.training.adam import dynamo_unimported, fused_adam_step
 
 
 @dataclass(frozen=True)

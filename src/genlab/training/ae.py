@@ -19,10 +19,10 @@ from genlab.models.ae import AutoEncoder
 from genlab.models.conv import ConvDecoder, ConvEncoder
 from genlab.models.mlp import MLPDecoder, MLPEncoder
 from genlab.objectives.reconstruction import bce_per_image, squared_error_per_image
-from genlab.train import task as base
-from genlab.train.adam import make_adam
-from genlab.train.capabilities import Encoder, Reconstructor, Sampler
-from genlab.train.task import DataInfo
+from genlab.training import task as base
+from genlab.training.adam import make_adam
+from genlab.training.capabilities import Encoder, Reconstructor, Sampler
+from genlab.training.task import DataInfo
 
 GRID_SEED = 1234  # fixed noise for per-epoch grids (shared with the VAE), so epochs compare image by image
 

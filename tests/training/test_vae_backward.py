@@ -5,10 +5,10 @@ import torch
 
 from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
-from genlab.train import vae as vae_family
-from genlab.train import vae_backward
-from genlab.train.task import DataInfo
-from tests.train.test_vae import make_task
+from genlab.training import vae as vae_family
+from genlab.training import vae_backward
+from genlab.training.task import DataInfo
+from tests.training.test_vae import make_task
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 import torch
@@ -17,7 +18,7 @@ def available() -> list[str]:
 
 def family_module(name: str) -> ModuleType:
     """The module with the family's Task (nets, step, evaluation, capabilities)."""
-    return get(name).task_module()
+    return importlib.import_module(get(name).module)
 
 
 def build_task(config, info, device: torch.device):

@@ -7,7 +7,7 @@ falls back to the multi-tensor (foreach) path where this torch has no fused kern
 pytorch/examples VAE. For the plain case (one parameter group, no amsgrad/maximize/differentiable/capturable,
 no hooks, no gradient scaler, every parameter with a gradient and state already made by one ordinary
 step) `fused_adam_step` calls the same two kernels torch.optim would, on the same state tensors, so the result
-is bit-identical and checkpoints are unchanged (tests/train/test_adam.py). Anything else: it returns
+is bit-identical and checkpoints are unchanged (tests/training/test_adam.py). Anything else: it returns
 False and the caller uses `opt.step()`. The first step makes the state as torch.optim would (zeros).
 
 Start-up: torch.optim imports torch._dynamo (1.4-2 s, as long as torch itself) on an optimizer's first

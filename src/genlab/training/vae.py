@@ -37,10 +37,10 @@ from genlab.objectives.elbo import (
     kl_to_standard_normal,
     nats_to_bits_per_dim,
 )
-from genlab.train import vae_backward
-from genlab.train.ae import GRID_SEED, CodeModelTask, build_nets
-from genlab.train.capabilities import Encoder, Likelihood, Posterior, Reconstructor, Sampler
-from genlab.train.task import DataInfo
+from genlab.training import vae_backward
+from genlab.training.ae import GRID_SEED, CodeModelTask, build_nets
+from genlab.training.capabilities import Encoder, Likelihood, Posterior, Reconstructor, Sampler
+from genlab.training.task import DataInfo
 
 SIGMAS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global", "gaussian-learned-pixel": "pixel"}
 

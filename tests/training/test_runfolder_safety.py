@@ -18,7 +18,7 @@ import torch
 from genlab import data as gdata
 from genlab import io
 from genlab.errors import UsageError
-from genlab.train import checkpoint, families, lock, loop, runfolder
+from genlab.training import checkpoint, families, lock, loop, runfolder
 from tests.conftest import assert_one_line_error, run_cli
 
 TINY_VAE = ["--data", "digits", "--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-steps", "3",
@@ -146,7 +146,7 @@ def test_a_second_process_on_a_folder_in_use_exits_2_naming_the_holder(tmp_path,
 
 def test_a_lock_left_by_a_killed_process_does_not_block_the_next_run(tmp_path, capsys):
     run = tmp_path / "run"
-    holder = ("import os, signal, sys; from genlab.train import runfolder\n"
+    holder = ("import os, signal, sys; from genlab.training import runfolder\n"
               "with runfolder.locked(sys.argv[1]):\n"
               "    os.kill(os.getpid(), signal.SIGKILL)\n")
     proc = subprocess.Popen([sys.executable, "-c", holder, str(run)], stderr=subprocess.PIPE, text=True)

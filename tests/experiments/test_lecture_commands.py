@@ -1,0 +1,24 @@
+"""The lecture's "Reproduce this alone" train commands are generated from the configs it ran, and each one
+parses back into exactly the config its run folder holds."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from genlab.cli import build_parser
+from genlab.cli.train import build_config
+from genlab.experiments.lecture import train_cached
+from genlab.experiments.runner import Context
+
+
+def test_train_cached_records_a_command_that_rebuilds_the_runs_config(tmp_path):
+    ctx = Context(out=tmp_path, profile="quick", device="cpu")
+    train_cached(ctx, "ae-digits", "ae", "digits", steps=2, batch_size=16, hidden=(8,), latent_dim=2)
+    train_cached(ctx, "ae-digits", "ae", "digits", steps=2, batch_size=16, hidden=(8,), latent_dim=2)  # reused
+    assert len(ctx.commands) == 1
+    argv = shlex.split(ctx.commands[0])
+    assert argv[:3] == ["genlab", "train", "ae"] and argv[-2:] == ["--out", "runs/ae-digits"]
+    ran = json.loads((tmp_path / "runs" / "ae-digits" / "config.json").read_text())["config"]
+    rebuilt = build_config(build_parser().parse_args(argv[1:]))
+    assert json.loads(json.dumps(rebuilt.to_dict())) == ran
