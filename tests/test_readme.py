@@ -15,7 +15,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def python_example() -> str:
     section = README.read_text().split("## Python API", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
     assert match, "the README's Python API section has no ```python block"
     return match.group(1)
 
