@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
                                                "(config.json, metrics.jsonl, model.safetensors, checkpoint/).")
     models = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
     for family in families.FAMILIES.values():
-        sub = models.add_parser(family.name, help=family.summary, description=family.summary)
+        sub = models.add_parser(family.name, help=family.summary, description=_description(family))
         _run_folder_options(sub)
         add_config_options(sub.add_argument_group("data"), DataConfig, section="data", family=family.name)
         add_config_options(sub.add_argument_group("training"), TrainConfig, section="train", family=family.name,
@@ -45,6 +45,15 @@ def add_parser(subparsers) -> None:
         add_config_options(sub.add_argument_group(f"{family.name} model"), family.config, section="model",
                            family=family.name)
         sub.set_defaults(run=run)
+
+
+def _description(family: families.Family) -> str:
+    if not family.data_defaults:
+        return family.summary
+    shown = "; ".join(f"--data {spec}: " + ", ".join(f"{k}={v}" for k, v in options)
+                      for spec, options in family.data_defaults)
+    return (f"{family.summary}. Defaults that differ by dataset (see them all with --print-config): {shown}. "
+            "Options given here override them.")
 
 
 def insert_family(argv: list[str]) -> list[str]:

@@ -19,6 +19,14 @@ class Family:
     module: str                     # where its Task lives (imported by genlab.training.families, a floor above)
     summary: str                    # one line for `genlab train --help`
     train_defaults: tuple[tuple[str, object], ...] = ()   # TrainConfig fields this family sets otherwise
+    # Per dataset spec, flat options this family uses on that data unless told otherwise (the setting the
+    # lecture runs, so what the page shows is what `genlab train FAMILY --data SPEC` gives).
+    data_defaults: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
+
+    def defaults_for(self, spec: str | None) -> dict:
+        """{section: {option: value}}: the family's own defaults, then those for dataset `spec`."""
+        flat = dict(dict(self.data_defaults).get(spec, ()))
+        return merge({"train": dict(self.train_defaults)}, nest(self, flat, where=f"{self.name} defaults"))
 
 
 FAMILIES = {f.name: f for f in (
@@ -31,7 +39,8 @@ FAMILIES = {f.name: f for f in (
            "the lecture's 1-D GAN against the exact optimal discriminator D*",
            train_defaults=(("lr", gan_1d.DEFAULT_LR),)),
     Family("dann", dann.Config, "genlab.training.dann",
-           "domain-adversarial training (gradient reversal; Ganin et al. 2016)"),
+           "domain-adversarial training (gradient reversal; Ganin et al. 2016)",
+           data_defaults=tuple((spec, tuple(options.items())) for spec, options in dann.DATA_DEFAULTS.items())),
 )}
 SECTIONS = ("data", "train", "model")
 
@@ -83,7 +92,7 @@ def build_config(name: str, options: dict) -> RunConfig:
     """The one way a RunConfig is made from options: the family's defaults, then `options`
     ({section: {option: value}}), every value checked as the CLI checks it."""
     family = get(name)
-    values = merge({"train": dict(family.train_defaults)}, options)
+    values = merge(family.defaults_for(options.get("data", {}).get("spec")), options)
     classes = section_classes(family)
     built = {s: build(classes[s], values[s], where=f"{name} {s} options") for s in SECTIONS}
     return RunConfig(family=name, data=built["data"], model=built["model"], train=built["train"])

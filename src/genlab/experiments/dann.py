@@ -30,6 +30,7 @@ import torch
 from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.config.command import train_command
+from genlab.config.dann import DEFAULT_TARGETS
 from genlab.config.dann import Config as DannConfig
 from genlab.errors import UsageError
 from genlab.metrics.domain import proxy_a_distance
@@ -52,24 +53,14 @@ class Setup:
     train: TrainConfig
 
 
-# Two moons: Ganin's toy net (Sec. 5.1; the authors' experiments_moons.py in
-# GRAAL-Research/domain_adversarial_neural_network): one hidden layer of 15 sigmoid units and a linear label
-# classifier. Ours differs where a check over seeds 0-7 said so: a domain classifier with one hidden layer of
-# 32 (a linear one on 15 sigmoid units is fooled without aligning the moons), Adam (lr 0.02, 1,500 steps of
-# 32) instead of 500 epochs of per-example SGD, and lambda = 4 on Ganin's schedule (their toy: 6, fixed;
-# 6 with Adam was unstable, 1-2 gave smaller gains).
-# Digits: Ganin's MNIST net and schedule (Sec. 5.2.2), Adam instead of annealed SGD with momentum, and a
-# budget of 4 epochs of mnist-5k (4,000 digits) in batches of 32 (500 steps): CPU minutes, not Ganin's hours.
-SETUPS = {
-    "two-moons": Setup("two-moons", "two-moons-rotated",
-                       DannConfig(arch="mlp", hidden=(15,), activation="sigmoid", label_hidden=(),
-                                          domain_hidden=(32,), reversal_lambda=4.0, lambda_schedule="ganin"),
-                       TrainConfig(epochs=0, max_steps=1500, batch_size=32, lr=0.02)),
-    "mnist-5k": Setup("mnist-5k", "mnist-5k-m-like", DannConfig(arch="conv"),
-                      TrainConfig(epochs=4, batch_size=32, lr=1e-3)),
-    "mnist": Setup("mnist", "mnist-m-like", DannConfig(arch="conv"),
-                   TrainConfig(epochs=1, batch_size=32, lr=1e-3)),
-}
+def _setup(source: str) -> Setup:
+    """The setting `genlab train dann --data SOURCE` uses (genlab.config.dann.DATA_DEFAULTS): one setting for
+    the lecture and the command line."""
+    config = families.build_config("dann", {"data": {"spec": source}})
+    return Setup(source, DEFAULT_TARGETS[source], config.model, config.train)
+
+
+SETUPS = {source: _setup(source) for source in ("two-moons", "mnist-5k", "mnist")}
 
 
 def run_config(setup: Setup, mode: str, seed: int, *, device: str = "auto") -> RunConfig:
