@@ -58,3 +58,27 @@ def test_max_steps_then_resume_continues_to_the_same_weights(tmp_path):
     run_cli(*ARGS, "--out", str(part), "--max-steps", "20", "--resume", check=True)
     a, b = _weights(whole), _weights(part)
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_augmented_run_stopped_and_resumed_gives_the_same_weights(tmp_path):
+    """--flip/--shift batches are keyed on (seed, step), so a resumed run sees the same augmented images."""
+    from genlab.cli import main
+
+    args = ["train", "ae", "--data", "digits", "--hidden", "16", "--latent-dim", "4", "--batch-size", "32",
+            "--epochs", "0", "--flip", "--shift", "1", "--quiet"]
+    assert main([*args, "--max-steps", "12", "--out", str(tmp_path / "whole")]) == 0
+    assert main([*args, "--max-steps", "5", "--out", str(tmp_path / "part")]) == 0
+    assert main([*args, "--max-steps", "12", "--out", str(tmp_path / "part"), "--resume"]) == 0
+    a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "part")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    plain = tmp_path / "plain"
+    assert main([*args[:-4], "--quiet", "--max-steps", "12", "--out", str(plain)]) == 0
+    assert not all(torch.equal(a[k], v) for k, v in _weights(plain).items())  # augmentation did something
+
+
+def test_augmenting_toy_data_is_a_usage_error(tmp_path, capsys):
+    from genlab.cli import main
+
+    assert main(["train", "vae", "--data", "two-moons", "--flip", "--max-steps", "2", "--epochs", "0",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert "--flip/--shift augment images" in capsys.readouterr().err
