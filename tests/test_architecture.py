@@ -21,6 +21,7 @@ FLOORS = {
     "genlab.io": 0,           # atomic writes and JSON helpers, shared by data, train and report
     "genlab.paths": 0,        # cache and data folders from the environment
     "genlab.runtime": 0,      # process-wide settings the command applies once at start
+    "genlab.progress": 0,     # progress bars / periodic lines for every long job (data, metrics, training)
     "genlab.config": 0,       # torch-free option declarations: the CLI builds its parser from them without
                               # importing a model, and every layer reads the configs it is given
     # 1 data: datasets are plain tensors; they know nothing of models or training.

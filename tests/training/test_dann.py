@@ -150,7 +150,7 @@ def test_tiny_run_logs_dann_metrics_evaluates_and_resumes_exactly(tmp_path, caps
     train_rows = [r for r in rows if r["split"] == "train"]
     assert all({"loss_label", "loss_domain", "lambda"} <= set(r) for r in train_rows)
     assert train_rows[-1]["lambda"] > 0
-    test_rows = [r for r in rows if r["split"] == "test"]
+    test_rows = [r for r in rows if r["split"] == "validation"]
     assert {"target_accuracy", "source_accuracy", "domain_accuracy"} <= set(test_rows[-1])
 
     assert cli_main(["evaluate", str(tmp_path / "whole"), "--json", "--device", "cpu"]) == 0

@@ -24,8 +24,8 @@ def _torchrun(*args):
     return proc
 
 
-def _final_test_loss(run_dir):
-    rows = [r for r in io.read_jsonl(run_dir / "metrics.jsonl") if r["split"] == "test"]
+def _final_validation_loss(run_dir):
+    rows = [r for r in io.read_jsonl(run_dir / "metrics.jsonl") if r["split"] == "validation"]
     return rows[-1]["loss"]
 
 
@@ -38,13 +38,14 @@ def test_two_process_run_matches_single_process_and_resumes_exactly(tmp_path):
     run_cli(*ARGS, "--out", str(single), check=True, env=ENV)
     _torchrun(*ARGS, "--out", str(ddp))
 
-    # one run folder, written once (rank 0 only): one test row per epoch, no duplicated train steps
+    # one run folder, written once (rank 0 only): one validation row per epoch, no duplicated train steps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "single"]
     rows = io.read_jsonl(ddp / "metrics.jsonl")
-    assert len([r for r in rows if r["split"] == "test"]) == 1
+    assert len([r for r in rows if r["split"] == "validation"]) == 1
+    assert all("time" in r and "elapsed_s" in r for r in rows)
     steps = [r["step"] for r in rows if r["split"] == "train"]
     assert steps == sorted(set(steps))
-    assert abs(_final_test_loss(ddp) - _final_test_loss(single)) < 0.02 * _final_test_loss(single)
+    assert abs(_final_validation_loss(ddp) - _final_validation_loss(single)) < 0.02 * _final_validation_loss(single)
 
     _torchrun(*ARGS, "--out", str(resumed), "--max-steps", "20")
     _torchrun(*ARGS, "--out", str(resumed), "--resume")

@@ -91,6 +91,6 @@ def run(args: argparse.Namespace) -> int:
 
     result = train(config, args.out, resume=args.resume, force=args.force, progress=not args.quiet)
     summary = {"run_dir": str(result.run_dir), "step": result.step, "train": result.last_train,
-               "test": result.last_test}
+               "validation": result.last_validation}
     print(json.dumps(summary, sort_keys=True), file=sys.stdout)
     return 0

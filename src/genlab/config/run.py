@@ -27,6 +27,10 @@ class DataConfig:
     target: str | None = option(None, "the target domain (unlabelled during training); default for two-moons: "
                                 "two-moons-rotated, mnist-5k: mnist-5k-m-like, mnist: mnist-m-like",
                                 metavar="SPEC", families=("dann",))
+    flip: bool = option(False, "train on images mirrored left-right at random (half of each batch): for "
+                        "data whose mirror image is as likely, such as faces")
+    shift: int = option(0, "train on images moved by up to N pixels on each axis at random (edges repeated)",
+                        min=0, metavar="N")
 
     def __post_init__(self):
         check(self)
@@ -46,8 +50,17 @@ class TrainConfig:
     log_every: int = option(50, "steps between train rows in metrics.jsonl", min=1, metavar="N")
     checkpoint_every: int = option(500, "steps between checkpoints; one is also written at each epoch end",
                                    min=1, metavar="N")
-    eval_limit: int | None = option(None, "evaluate on at most N test items at each epoch end (default: all)",
-                                    min=1, metavar="N")
+    eval_limit: int | None = option(None, "evaluate on at most N validation items at each epoch end "
+                                    "(default: all)", min=1, metavar="N")
+    validation: float | None = option(
+        None, "train items held out for the epoch-end evaluation (split \"validation\" in metrics.jsonl): a "
+        "count N >= 1 or a fraction 0 < X < 1; 0 holds out nothing and evaluates nothing during training. "
+        "Default: 5000 when the train split has 50,000 items or more, else 10%%. The test split is never "
+        "seen during training (it is `genlab evaluate`'s)", min=0, metavar="N|X")
+    validation_seed: int = option(0, "seed of the held-out draw; apart from --seed, so runs of several seeds "
+                                  "train and validate on the same items", metavar="N")
+    tensorboard: bool = option(False, "also write TensorBoard event files (scalars and the per-epoch sample "
+                               "grids) to DIR/tensorboard; needs `pip install tensorboard`")
     precision: str = option("fp32", "arithmetic for forward passes: fp32, or bf16/fp16 autocast (fp16 adds a "
                             "gradient scaler; CUDA only). Keep fp32 on CPUs without bf16 hardware",
                             choices=PRECISIONS)
@@ -58,11 +71,35 @@ class TrainConfig:
         check(self)
         if self.epochs == 0 and self.max_steps is None:
             raise UsageError("--epochs 0 needs --max-steps to say how long to train")
+        v = self.validation
+        if v is not None and v >= 1 and v != int(v):
+            raise UsageError(f"--validation {v:g}: a count must be a whole number (or give a fraction below 1)")
+
+
+# The default validation hold-out (TrainConfig.validation = None): big train splits give a fixed 5000 items
+# (as MNIST's customary 55k/5k), smaller ones 10%.
+VALIDATION_BIG_SPLIT = 50_000
+VALIDATION_BIG_ITEMS = 5000
+VALIDATION_FRACTION = 0.1
+
+
+def validation_items(validation: float | None, n_train: int) -> int:
+    """How many of `n_train` items `--validation` holds out; at least one stays for training."""
+    if validation is None:
+        held = VALIDATION_BIG_ITEMS if n_train >= VALIDATION_BIG_SPLIT else round(VALIDATION_FRACTION * n_train)
+    elif validation < 1:
+        held = round(validation * n_train)
+    else:
+        held = int(validation)
+    if held >= n_train:
+        raise UsageError(f"--validation {validation:g}: holds out {held} of the {n_train} train items; "
+                         "leave at least one for training")
+    return max(held, 0)
 
 
 # Fields that may differ between a run and its --resume (they change how long or where, not what).
 RESUMABLE_CHANGES = {"train.epochs", "train.max_steps", "train.device", "train.log_every",
-                     "train.checkpoint_every", "train.compile"}
+                     "train.checkpoint_every", "train.compile", "train.tensorboard"}
 
 
 @dataclass(frozen=True)

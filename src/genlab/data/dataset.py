@@ -62,6 +62,14 @@ class Dataset:
         rest, held = split_indices(len(self.train), fraction, seed=seed)
         return self.train.subset(rest), self.train.subset(held)
 
+    def hold_out(self, count: int, *, seed: int) -> tuple[Dataset, Split]:
+        """(this dataset with `count` seeded random train items removed, those items as a Split): the
+        validation split training evaluates on, so the test split stays unseen. count 0: (self, empty)."""
+        if count <= 0:
+            return self, self.train.subset(torch.zeros(0, dtype=torch.int64))
+        kept, held = holdout_indices(len(self.train), count, seed=seed)
+        return self.replace(train=self.train.subset(kept)), self.train.subset(held)
+
     def replace(self, **changes) -> Dataset:
         """A copy with some fields changed (the registry stamps `name` this way)."""
         return dataclasses.replace(self, **changes)
@@ -71,8 +79,13 @@ def split_indices(n: int, fraction: float, *, seed: int) -> tuple[torch.Tensor, 
     """(kept, held) index tensors: a seeded random round(fraction * n) items held out, at least one of
     each side when n >= 2. Both are sorted so the kept split keeps its original order."""
     held_n = min(max(round(fraction * n), 1), n - 1) if n >= 2 else 0
+    return holdout_indices(n, held_n, seed=seed)
+
+
+def holdout_indices(n: int, count: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(kept, held) sorted index tensors: `count` of range(n) held out, drawn by a seeded permutation."""
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    return perm[held_n:].sort().values, perm[:held_n].sort().values
+    return perm[count:].sort().values, perm[:count].sort().values
 
 
 def stratified_indices(labels: torch.Tensor, fraction: float, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -47,15 +47,16 @@ def capture() -> Iterator[list[Figure]]:
 
 
 def learning_curves(metrics_path: Path, out_path: Path) -> None:
-    """One panel per metric: train rows as a line, test rows as markers, against the global step."""
+    """One panel per metric: train rows as a line, validation rows (epoch ends) as markers, against the global
+    step. Runs from before the validation split have "test" rows there; they are drawn the same way."""
     rows = io.read_jsonl(metrics_path)
-    skip = {"step", "epoch", "split", "images_per_s"}
+    skip = {"step", "epoch", "split", "images_per_s", "time", "elapsed_s"}
     keys = sorted({k for r in rows for k, v in r.items() if k not in skip and isinstance(v, (int, float))})
     cols = min(3, max(1, len(keys)))
     nrows = max(1, -(-len(keys) // cols))
     fig, axes = subplots(nrows, cols, figsize=(4.2 * cols, 3.0 * nrows), squeeze=False)
     for ax, key in zip(axes.flat, keys):
-        for split, style in (("train", "-"), ("test", "o-")):
+        for split, style in (("train", "-"), ("validation", "o-"), ("test", "o-")):
             pts = [(r["step"], r[key]) for r in rows if r.get("split") == split and key in r]
             if pts:
                 ax.plot(*zip(*pts), style, label=split, markersize=3)

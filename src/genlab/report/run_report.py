@@ -32,7 +32,7 @@ def data_uri_bytes(blob: bytes, kind: str) -> str:
 def _last_rows(rows: list[dict], split: str) -> dict:
     for row in reversed(rows):
         if row.get("split") == split:
-            return {k: v for k, v in row.items() if k != "split"}
+            return {k: v for k, v in row.items() if k not in ("split", "time", "elapsed_s")}
     return {}
 
 
@@ -60,7 +60,9 @@ def build_context(run_dir: Path, *, extra_metrics: dict | None = None) -> dict:
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     return {"title": f"genlab {record['config']['family']} run: {run_dir.name}", "record": record,
             "config_json": json.dumps(record["config"], indent=2, sort_keys=True), "meta": meta,
-            "train": _last_rows(rows, "train"), "test": _last_rows(rows, "test"),
+            # the epoch-end evaluation: on the validation split (runs from before it existed: "test" rows)
+            "train": _last_rows(rows, "train"), "held": _last_rows(rows, "validation") or _last_rows(rows, "test"),
+            "held_name": "validation" if _last_rows(rows, "validation") or not _last_rows(rows, "test") else "test",
             "extra": extra_metrics or {}, "curves": curves, "figures": _images(run_dir, "figures"),
             "samples": _images(run_dir, "samples")}
 

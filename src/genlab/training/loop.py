@@ -18,8 +18,11 @@ import torch
 from genlab import data as gdata
 from genlab import io
 from genlab.config import RESUMABLE_CHANGES, RunConfig, differences
+from genlab.config.run import validation_items
+from genlab.data.augment import augment
 from genlab.errors import UsageError
 from genlab.training import checkpoint, distributed, families, runfolder, speed
+from genlab.training import tensorboard as tb
 from genlab.training.device import resolve_device, seed_everything
 from genlab.training.progress import Progress
 from genlab.training.task import DataInfo, Task, TrainingDiverged
@@ -31,7 +34,7 @@ class TrainResult:
     step: int
     total_steps: int
     last_train: dict
-    last_test: dict
+    last_validation: dict   # the last epoch-end evaluation, on the validation split carved from train
 
 
 def data_info(dataset) -> DataInfo:
@@ -74,8 +77,13 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     resuming = resume and ckpt_path.exists()
     if resuming:
         _check_resumable(run_dir, config)
+    if config.train.tensorboard and dist_info.is_main:
+        tb.check_available()
 
     dataset = gdata.load(config.data.spec, image_size=config.data.image_size)
+    # The validation split: a seeded draw from train, the same on every rank and on every --resume.
+    held = validation_items(config.train.validation, len(dataset.train))
+    dataset, validation = dataset.hold_out(held, seed=config.train.validation_seed)
     distributed.check_world(dist_info, len(dataset.train), config.train.batch_size)
     info = data_info(dataset)
     seed_everything(config.train.seed)
@@ -86,7 +94,7 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
         task.distribute(lambda module: distributed.wrap(module, device))
     autocast = speed.configure(task, config.train, device)
 
-    start = 0
+    start, elapsed = 0, 0.0
     if resuming:
         meta, extra = checkpoint.restore(ckpt_path, modules=task.modules, optimizers=task.optimizers,
                                          device=device)
@@ -95,17 +103,27 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
             torch.set_rng_state(rank_state)
         speed.load_scaler_state(task, extra)
         task.load_extra_state({k: v for k, v in extra.items() if not k.startswith(("rng_rank_", "amp_"))})
-        start = meta["step"]
-    loop = _Loop(config, task, dataset, info, run_dir, device, progress and dist_info.is_main, dist_info)
+        start, elapsed = meta["step"], float(meta.get("elapsed_s", 0.0))
+    loop = _Loop(config, task, dataset, info, run_dir, device, progress and dist_info.is_main, dist_info,
+                 validation=validation, elapsed_s=elapsed)
     loop.autocast = autocast
 
     if dist_info.is_main:
         runfolder.prepare(run_dir, resume=resume, force=force)
         if resume:  # from the checkpoint's step, or from 0 when there is none: no step is logged twice
             _truncate_metrics(run_dir, start)
-        runfolder.write_config(run_dir, config, extra={"world_size": dist_info.world_size})
+        runfolder.write_config(run_dir, config, extra={
+            "world_size": dist_info.world_size,
+            "validation": {"items": len(validation), "seed": config.train.validation_seed,
+                           "train_items": len(dataset.train), "carved_from": "train"}})
+        if config.train.tensorboard:
+            loop.board = tb.Board(run_dir, purge_step=start + 1 if resume else None)
     distributed.barrier(dist_info)
-    return loop.run(start)
+    try:
+        return loop.run(start)
+    finally:
+        if loop.board is not None:
+            loop.board.close()
 
 
 def _check_resumable(run_dir: Path, config: RunConfig) -> None:
@@ -147,7 +165,8 @@ def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk:
 
 class _Loop:
     def __init__(self, config: RunConfig, task: Task, dataset, info: DataInfo, run_dir: Path,
-                 device: torch.device, progress: bool, dist_info: distributed.DistInfo):
+                 device: torch.device, progress: bool, dist_info: distributed.DistInfo, *,
+                 validation, elapsed_s: float = 0.0):
         self.config, self.task, self.info, self.run_dir, self.device = config, task, info, run_dir, device
         self.dist = dist_info
         tc = config.train
@@ -155,10 +174,15 @@ class _Loop:
             raise UsageError(f"--batch-size {tc.batch_size}: must be at least 1")
         self.images = dataset.train.images.to(device)
         self.labels = dataset.train.labels.to(device) if dataset.train.labels is not None else None
-        self.test = dataset.test
+        self.validation = validation
+        self.board: tb.Board | None = None
+        self._elapsed_before = elapsed_s   # seconds this run trained before a --resume
+        self._t_start = time.perf_counter()
         n = len(dataset.train)
         if n == 0:
             raise UsageError(f"--data {config.data.spec}: the train split is empty")
+        if (config.data.flip or config.data.shift) and dataset.kind != "image":
+            raise UsageError(f"--flip/--shift augment images; --data {config.data.spec} is {dataset.kind} data")
         self.steps_per_epoch = math.ceil(n / tc.batch_size)
         # Tiny datasets have many short epochs: evaluate and checkpoint every k-th epoch end so that this
         # happens about every checkpoint_every steps (k = 1 for real datasets).
@@ -172,7 +196,7 @@ class _Loop:
         self._images_seen = 0
         self._t_window = time.perf_counter()
         self.last_train: dict = {}
-        self.last_test: dict = {}
+        self.last_validation: dict = {}
         self.schedule = gdata.BatchSchedule(n, tc.batch_size, seed=tc.seed, device=device)
 
     def _batch(self, step: int):
@@ -181,12 +205,16 @@ class _Loop:
             idx = idx.tensor_split(self.dist.world_size)[self.dist.rank]
         x = gdata.to_float(self.images.index_select(0, idx))  # index_select: ~7x faster than [idx] here
         y = self.labels.index_select(0, idx) if self.labels is not None else None
+        data = self.config.data
+        if data.flip or data.shift:  # keyed on (seed, step): a resumed run sees the same augmented batches
+            x = augment(x, flip=data.flip, shift=data.shift, seed=self.config.train.seed, step=step)
         return epoch, x, y
 
     def run(self, start: int) -> TrainResult:
         bar = Progress(total=self.total, initial=start, desc=f"train {self.config.family}",
                        enabled=self.progress_enabled)
         step = start
+        self._t_start = time.perf_counter()
         self._set_training(True)
         try:
             while step < self.total:
@@ -207,7 +235,20 @@ class _Loop:
                 bar.update(1)
         finally:
             bar.close()
-        return TrainResult(self.run_dir, step, self.total, self.last_train, self.last_test)
+        return TrainResult(self.run_dir, step, self.total, self.last_train, self.last_validation)
+
+    def elapsed_s(self) -> float:
+        """Seconds of training since the run started, across --resume (the checkpoint keeps the total)."""
+        return self._elapsed_before + time.perf_counter() - self._t_start
+
+    def _write_row(self, row: dict) -> None:
+        """Append one metrics row, stamped with `time` (unix seconds) and `elapsed_s`; rank 0 only."""
+        if not self.dist.is_main:
+            return
+        row = {**row, "time": round(time.time(), 3), "elapsed_s": round(self.elapsed_s(), 3)}
+        io.append_jsonl(self.run_dir / runfolder.METRICS, row)
+        if self.board is not None:
+            self.board.row(row)
 
     def _set_training(self, mode: bool) -> None:
         # Only at transitions: module.train() walks every submodule, a visible cost per step on small nets.
@@ -235,8 +276,7 @@ class _Loop:
         elapsed = time.perf_counter() - self._t_window
         row = {"step": step, "epoch": epoch, "split": "train", **means,
                "images_per_s": self._images_seen * self.dist.world_size / max(elapsed, 1e-9)}
-        if self.dist.is_main:
-            io.append_jsonl(self.run_dir / runfolder.METRICS, row)
+        self._write_row(row)
         self._sums, self._count, self._images_seen = {}, 0, 0
         self._t_window = time.perf_counter()
         self.last_train = means
@@ -245,14 +285,16 @@ class _Loop:
     def _end_epoch(self, step: int, epoch: int, *, final: bool) -> None:
         self._set_training(False)
         limit = self.config.train.eval_limit
-        take = len(self.test) if limit is None else min(len(self.test), limit)
+        take = len(self.validation) if limit is None else min(len(self.validation), limit)
         if take:
-            self.last_test = evaluate_split(self.task, self.test, take=take, device=self.device)
-            if self.last_test and self.dist.is_main:
-                io.append_jsonl(self.run_dir / runfolder.METRICS,
-                                {"step": step, "epoch": epoch, "split": "test", **self.last_test})
+            self.last_validation = evaluate_split(self.task, self.validation, take=take, device=self.device)
+            if self.last_validation:
+                self._write_row({"step": step, "epoch": epoch, "split": "validation", **self.last_validation})
         if self.dist.is_main:
+            before = tb.snapshot(self.run_dir / "samples") if self.board is not None else {}
             self.task.epoch_end(epoch, self.run_dir)
+            if self.board is not None:
+                self.board.grids(before, self.run_dir / "samples", step=step)
         self._save(step)
 
     def _save(self, step: int) -> None:
@@ -271,7 +313,7 @@ class _Loop:
         if not self.dist.is_main:
             return
         meta = {"step": step, "epoch": epoch, "config": self.config.to_dict(),
-                "world_size": self.dist.world_size}
+                "world_size": self.dist.world_size, "elapsed_s": self.elapsed_s()}
         extra = {**state, **{f"rng_rank_{r}": s for r, s in enumerate(rng_states)}}
         checkpoint.save(self.run_dir / runfolder.CHECKPOINT, modules=self.task.modules,
                         optimizers=self.task.optimizers, extra=extra, meta=meta)
