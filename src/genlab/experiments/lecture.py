@@ -132,10 +132,14 @@ def vae_generate(ctx: Context) -> Outcome:
 
 
 def _last_test(run_dir: Path) -> dict:
-    from genlab import io
+    """The run's numbers on its test split, measured now (training's epoch-end rows are on a validation
+    split carved from train, so the page's test numbers come from `genlab evaluate`'s own code)."""
+    from genlab.training.evaluation import evaluate_run
+    from genlab.training.runfolder import load_run
 
-    rows = [r for r in io.read_jsonl(Path(run_dir) / "metrics.jsonl") if r.get("split") == "test"]
-    return {k: v for k, v in (rows[-1] if rows else {}).items() if k not in ("split", "step", "epoch")}
+    cpu = torch.device("cpu")
+    numbers = evaluate_run(load_run(Path(run_dir), device=cpu), device=cpu)
+    return {k: v for k, v in numbers.items() if isinstance(v, float)}
 
 
 def digits_spec() -> str:
