@@ -15,6 +15,13 @@ import time
 QUIET_ENV = "GENLAB_PROGRESS"  # GENLAB_PROGRESS=0 turns every progress display off
 
 
+def _terminal_columns() -> int:
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):  # no fd (a notebook's stream, StringIO): let tqdm decide
+        return 1
+
+
 def _in_notebook() -> bool:
     return "ipykernel" in sys.modules
 
@@ -42,8 +49,10 @@ class Progress:
             else:
                 from tqdm import tqdm
 
-            self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, dynamic_ncols=True,
-                             file=sys.stderr, unit_scale=unit == "B")
+            wide = _terminal_columns() > 0  # a pty without a size (script, some CI) reports 0 columns
+            self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, dynamic_ncols=wide,
+                             ncols=None if wide else 100, nrows=None if wide else 40, file=sys.stderr,
+                             unit_scale=unit == "B")
 
     def __enter__(self) -> Progress:  # noqa: PYI034 - Python 3.10 has no typing.Self
         return self
@@ -58,9 +67,9 @@ class Progress:
         if not self.enabled:
             return
         if self._bar is not None:
-            self._bar.update(n)
-            if postfix:
+            if postfix:  # before update(), which redraws: the bar shows the numbers of the work just done
                 self._bar.set_postfix({k: f"{v:.4g}" for k, v in postfix.items()}, refresh=False)
+            self._bar.update(n)
             return
         now = time.perf_counter()
         if now - self._last_print >= self.every_s:

@@ -88,3 +88,29 @@ def test_inception_needs_more_samples_than_its_2048_features():
         check_sizes(n=2000, reference=5000, floor=5000, dim=2048, what="Inception network", test_size=10000)
     with pytest.raises(UsageError, match="4098 test images"):
         check_sizes(n=5000, reference=1000, floor=1000, dim=2048, what="Inception network", test_size=2000)
+
+
+def test_reference_features_are_cached_by_net_dataset_and_split(run_dir, capsys):
+    """The real test split's features are computed once per (feature net, dataset, split, pixels); a later
+    --fid reads them and gives the same numbers; a damaged cache file is recomputed, not trusted."""
+    import shutil
+
+    shutil.rmtree(cache_dir() / "fid-features", ignore_errors=True)
+    args = ["evaluate", str(run_dir), "--fid", "--n", "200", "--json"]
+
+    def evaluate():
+        capsys.readouterr()
+        assert main(args) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first, second = evaluate(), evaluate()
+    assert first["reference_features"]["cached"] is False and second["reference_features"]["cached"] is True
+    path = first["reference_features"]["path"]
+    sha = json.loads((fnet.default_dir("digits", None) / fnet.META).read_text())["sha256"]
+    assert path.endswith(".safetensors") and "digits-test-net" + sha[:16] in path
+    for key in ("fid", "kid", "precision", "recall", "floor_fid", "floor_kid", "inception_score"):
+        assert first[key] == second[key], key
+    with open(path, "r+b") as f:  # damage it: the next call recomputes
+        f.write(b"\xff" * 16)
+    third = evaluate()
+    assert third["reference_features"]["cached"] is False and third["fid"] == first["fid"]

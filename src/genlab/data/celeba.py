@@ -64,14 +64,17 @@ def decode_celeba_image(path: Path, size: int) -> np.ndarray:
     return np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR))
 
 
-def _decode_split(names: list[str], size: int) -> Split:
+def _decode_split(names: list[str], size: int, *, what: str) -> Split:
     import torch
 
     from genlab.data.dataset import Split
+    from genlab.progress import Progress
 
     images = np.empty((len(names), size, size, 3), dtype=np.uint8)
-    for i, name in enumerate(names):
-        images[i] = decode_celeba_image(celeba_dir() / IMAGE_DIR / name, size)
+    with Progress(total=len(names), desc=f"celeba: decoding {what}", unit="img") as bar:
+        for i, name in enumerate(names):
+            images[i] = decode_celeba_image(celeba_dir() / IMAGE_DIR / name, size)
+            bar.update(1)
     return Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()))
 
 
@@ -93,5 +96,5 @@ def load_celeba(*, image_size: int | None = None) -> Dataset:
     # not 200k stats of individual images.
     key = cache_key("celeba", [root / PARTITION_FILE, root / IMAGE_DIR], image_size=size)
     return cached(key, lambda: Dataset(
-        name="celeba", train=_decode_split(parts[0], size), test=_decode_split(parts[2], size),
+        name="celeba", train=_decode_split(parts[0], size, what="train"), test=_decode_split(parts[2], size, what="test"),
         classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {root}"))

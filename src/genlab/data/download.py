@@ -7,7 +7,6 @@ interrupted download never leaves a half file that a later run would trust.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -30,8 +29,16 @@ def md5_of(path: Path) -> str:
 
 
 def _fetch(url: str, tmp: Path, timeout: float) -> None:
+    """url's body into tmp in 1 MiB blocks, with a progress display in bytes (total from Content-Length)."""
+    from genlab.progress import Progress
+
     with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
-        shutil.copyfileobj(response, out, length=1 << 20)
+        size = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+        total = int(size) if size and size.isdigit() else 0
+        with Progress(total=total, desc=f"download {url.rsplit('/', 1)[-1]}", unit="B") as bar:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+                bar.update(len(block))
 
 
 def download_files(base_urls: Sequence[str], filenames: Sequence[str], dest: Path, *,

@@ -89,10 +89,14 @@ def _square_resize(image, size: int):
 
 def decode_images(files: list[Path], *, image_size: int | None) -> torch.Tensor:
     """(N, C, H, W) uint8 from image files; C = 1 when all are grayscale, else 3."""
+    from genlab.progress import Progress
+
     headers = {}
-    for f in files:  # headers only: modes and sizes, before any pixel is decoded
-        with _open(f, decode=False) as im:
-            headers[f] = (_is_gray(im), im.size)
+    with Progress(total=len(files), desc="scanning images", unit="file") as bar:
+        for f in files:  # headers only: modes and sizes, before any pixel is decoded
+            with _open(f, decode=False) as im:
+                headers[f] = (_is_gray(im), im.size)
+            bar.update(1)
     gray = all(is_gray for is_gray, _ in headers.values())
     if image_size is None:
         sizes = {size for _, size in headers.values()}
@@ -101,12 +105,14 @@ def decode_images(files: list[Path], *, image_size: int | None) -> torch.Tensor:
             raise UsageError(f"images differ in size ({w1}x{h1}, {w2}x{h2}, ...); pass an image size "
                              f"(--image-size N) to resize them all to N x N")
     arrays = []
-    for f in files:
-        with _open(f) as image:
-            image = image.convert("L" if gray else "RGB")
-        if image_size is not None:
-            image = _square_resize(image, image_size)
-        arrays.append(np.asarray(image))
+    with Progress(total=len(files), desc="decoding images", unit="img") as bar:
+        for f in files:
+            with _open(f) as image:
+                image = image.convert("L" if gray else "RGB")
+            if image_size is not None:
+                image = _square_resize(image, image_size)
+            arrays.append(np.asarray(image))
+            bar.update(1)
     stacked = np.stack(arrays)  # (N, H, W) or (N, H, W, 3)
     x = stacked[:, None] if gray else stacked.transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(x))

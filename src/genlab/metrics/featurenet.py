@@ -137,22 +137,26 @@ def _fit(net: FeatureNet, split, *, total: int, batch_size: int, lr: float, seed
     Hutter 2017, SGDR without restarts). Fashion-MNIST, 3 epochs, lr 3e-3: 91.3% test accuracy (a constant
     2e-3 with a 4x4-pooled head gave 88.7%)."""
     from genlab.data import BatchSchedule, to_float
+    from genlab.progress import Progress
 
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
     batches = BatchSchedule(len(split), batch_size, seed=seed)
     net.train()
     t0 = time.perf_counter()
-    for step in range(total):
-        epoch, idx = batches(step)
-        loss = F.cross_entropy(net(to_float(split.images[idx]).to(device)), split.labels[idx].to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        decay.step()
-        if log is not None and ((step + 1) % batches.steps_per_epoch == 0 or step + 1 == total):
-            log(f"featurenet: epoch {epoch + 1} step {step + 1}/{total} loss {float(loss.detach()):.4f} "
-                f"{time.perf_counter() - t0:.0f}s")
+    with Progress(total=total, desc="featurenet train", enabled=log is not None) as bar:
+        for step in range(total):
+            epoch, idx = batches(step)
+            loss = F.cross_entropy(net(to_float(split.images[idx]).to(device)), split.labels[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            decay.step()
+            epoch_end = (step + 1) % batches.steps_per_epoch == 0 or step + 1 == total
+            bar.update(1, {"loss": float(loss.detach())} if epoch_end or step % 20 == 0 else None)
+            if log is not None and epoch_end:
+                log(f"featurenet: epoch {epoch + 1} step {step + 1}/{total} loss {float(loss.detach()):.4f} "
+                    f"{time.perf_counter() - t0:.0f}s")
     net.eval()
 
 

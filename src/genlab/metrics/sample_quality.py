@@ -8,6 +8,10 @@ by the same metrics. A perfect generator scores the floor on average when n equa
 Metrics (on the dataset's feature net, `genlab.metrics.featurenet`): fid, kid (+ kid_std over subsets),
 precision and recall (k = 3), inception_score (+ std over splits, from the net's class logits); each also
 as floor_<name>. With `inception_weights`, standard Inception FID as inception_fid / floor_inception_fid.
+
+The feature net's features of the whole real test split are cached in $GENLAB_CACHE/fid-features, keyed by
+(the feature net's sha256, the dataset, the split, a hash of the split's pixels): a second `--fid` on any run
+of that dataset computes only its samples' features.
 """
 
 from __future__ import annotations
@@ -18,20 +22,28 @@ from pathlib import Path
 
 import torch
 
+from genlab import io
 from genlab.errors import GenlabError, UsageError
 from genlab.metrics import featurenet as fnet
 from genlab.metrics.feature_scores import fid as fid_score
 from genlab.metrics.feature_scores import inception_score, kid
 from genlab.metrics.precision_recall import precision_recall
+from genlab.progress import Progress
 
 SAMPLE_BATCH = 1000
 
 
 def real_halves(split, *, seed: int):
     """(reference, floor): a seeded random split of the test images into two disjoint halves (uint8)."""
-    perm = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))
-    half = len(split) // 2
-    return split.images[perm[:half]], split.images[perm[half:2 * half]]
+    ref, flo = half_indices(len(split), seed=seed)
+    return split.images[ref], split.images[flo]
+
+
+def half_indices(n: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The positions of `real_halves`' reference and floor halves."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    half = n // 2
+    return perm[:half], perm[half:2 * half]
 
 
 @torch.no_grad()
@@ -41,24 +53,66 @@ def draw_samples(task, n: int, *, shape: tuple[int, ...], device: torch.device, 
 
     generator = torch.Generator(device=device).manual_seed(seed)
     out = torch.empty((n, *shape), dtype=torch.uint8)
-    for start in range(0, n, SAMPLE_BATCH):
-        b = min(SAMPLE_BATCH, n - start)
-        x = task.sample(b, generator=generator)
-        finite = bool(torch.isfinite(x).all())
-        if tuple(x.shape) != (b, *shape) or not finite:
-            raise GenlabError(f"task.sample({b}) returned {tuple(x.shape)} (finite: {finite}); expected finite "
-                              f"({b}, {', '.join(map(str, shape))}) in [0, 1]")
-        out[start:start + b] = to_uint8(x.cpu())
+    with Progress(total=n, desc="fid: sampling", unit="img") as bar:
+        for start in range(0, n, SAMPLE_BATCH):
+            b = min(SAMPLE_BATCH, n - start)
+            x = task.sample(b, generator=generator)
+            finite = bool(torch.isfinite(x).all())
+            if tuple(x.shape) != (b, *shape) or not finite:
+                raise GenlabError(f"task.sample({b}) returned {tuple(x.shape)} (finite: {finite}); expected "
+                                  f"finite ({b}, {', '.join(map(str, shape))}) in [0, 1]")
+            out[start:start + b] = to_uint8(x.cpu())
+            bar.update(b)
     return out
 
 
 @torch.no_grad()
-def featurize(fn, images: torch.Tensor, *, device: torch.device, batch: int = 500) -> list[torch.Tensor]:
+def featurize(fn, images: torch.Tensor, *, device: torch.device, batch: int = 500,
+              desc: str = "fid: features") -> list[torch.Tensor]:
     """Apply fn (float images in [0, 1] on device -> tuple of (B, ...) tensors) to uint8 images in batches."""
     from genlab.data import to_float
 
-    parts = [fn(to_float(images[s:s + batch]).to(device)) for s in range(0, len(images), batch)]
+    parts = []
+    with Progress(total=len(images), desc=desc, unit="img") as bar:
+        for s in range(0, len(images), batch):
+            parts.append(fn(to_float(images[s:s + batch]).to(device)))
+            bar.update(len(parts[-1][0]))
     return [torch.cat([p[i].cpu() for p in parts]) for i in range(len(parts[0]))]
+
+
+def pixels_digest(images: torch.Tensor) -> str:
+    """sha256 of a uint8 tensor's shape and bytes: which real images a cached feature set belongs to."""
+    digest = hashlib.sha256(repr(tuple(images.shape)).encode())
+    digest.update(memoryview(images.contiguous().numpy()).cast("B"))
+    return digest.hexdigest()
+
+
+def reference_cache_path(record: dict, dataset_key: str, split_name: str, images: torch.Tensor) -> Path:
+    from genlab.paths import cache_dir
+
+    name = f"{dataset_key}-{split_name}-net{record['sha256'][:16]}-px{pixels_digest(images)[:16]}.safetensors"
+    return cache_dir() / "fid-features" / name
+
+
+def cached_features(fn, images: torch.Tensor, path: Path, *, device: torch.device) -> tuple[list, bool]:
+    """([features, logits] of every image, in order; whether they came from the cache at `path`). A missing or
+    damaged cache file is recomputed and rewritten (atomically); a read-only cache only costs the time."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, save_file
+
+    try:
+        found = load_file(str(path))
+        if found["features"].shape[0] == len(images) == found["logits"].shape[0]:
+            return [found["features"], found["logits"]], True
+    except (OSError, SafetensorError, KeyError):
+        pass
+    feats = featurize(fn, images, device=device, desc="fid: real features")
+    try:
+        io.write_with(path, lambda tmp: save_file({"features": feats[0].contiguous(),
+                                                   "logits": feats[1].contiguous()}, str(tmp)))
+    except OSError:
+        pass
+    return feats, False
 
 
 def feature_metrics(ref_feats, ref_logits, feats, logits, *, seed: int) -> dict[str, float]:
@@ -98,16 +152,20 @@ def find_featurenet(dataset, image_size: int | None, featurenet_dir: Path | None
     return net, record
 
 
-def _featurenet_part(net, record, fakes, reference, floor, *, device, seed) -> dict:
+def _featurenet_part(net, record, fakes, test, *, dataset_key: str, device, seed) -> dict:
     def features_and_logits(x):
         f = net.features(x)
         return f, net.head(f)
 
-    ref_f, ref_l = featurize(features_and_logits, reference, device=device)
-    out = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, fakes, device=device), seed=seed)
-    floor_metrics = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, floor, device=device),
-                                    seed=seed)
+    path = reference_cache_path(record, dataset_key, "test", test.images)
+    (real_f, real_l), hit = cached_features(features_and_logits, test.images, path, device=device)
+    ref, flo = half_indices(len(test), seed=seed)
+    ref_f, ref_l = real_f[ref], real_l[ref]
+    out = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, fakes, device=device,
+                                                   desc="fid: sample features"), seed=seed)
+    floor_metrics = feature_metrics(ref_f, ref_l, real_f[flo], real_l[flo], seed=seed)
     out.update({f"floor_{k}": v for k, v in floor_metrics.items()})
+    out["reference_features"] = {"cached": hit, "path": str(path)}
     out["featurenet"] = {"sha256": record["sha256"], "path": record["path"], "dataset": record["dataset"],
                          "test_accuracy": record["test_accuracy"], "feature_dim": record["feature_dim"]}
     return out
@@ -154,7 +212,8 @@ def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | N
     fakes = draw_samples(task, n, shape=tuple(dataset.sample_shape), device=device, seed=seed)
     result: dict = {"n_samples": n, "n_reference": len(reference), "n_floor": len(floor)}
     if fid:
-        result.update(_featurenet_part(net, record, fakes, reference, floor, device=device, seed=seed))
+        result.update(_featurenet_part(net, record, fakes, dataset.test, device=device, seed=seed,
+                                       dataset_key=fnet.dataset_key(dataset.name, image_size)))
     if inception_weights is not None:
         result.update(_inception_part(inception, inception_weights, fakes, reference, floor, device=device))
     result["sample_quality_seconds"] = round(time.perf_counter() - t0, 2)

@@ -154,13 +154,16 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
                     generator: torch.Generator | None = None, batch: int = 100) -> dict:
         """Mean importance-weighted -log p(x) over the first `take` items of `split`, with its standard error."""
         from genlab.data import to_float
+        from genlab.progress import Progress
 
         if k < 1:
             raise UsageError(f"--k {k}: must be at least 1")
         estimates = []
-        for start in range(0, take, batch):
-            x = self.eval_targets(to_float(split.images[start:min(take, start + batch)].to(device)))
-            estimates.append(self.nll(x, k=k, generator=generator).double().cpu())
+        with Progress(total=take, desc=f"nll (K={k})", unit="img") as bar:
+            for start in range(0, take, batch):
+                x = self.eval_targets(to_float(split.images[start:min(take, start + batch)].to(device)))
+                estimates.append(self.nll(x, k=k, generator=generator).double().cpu())
+                bar.update(len(x), {"nll": float(torch.cat(estimates).mean())})
         est = torch.cat(estimates)
         stderr = float(est.std() / math.sqrt(len(est))) if len(est) > 1 else None  # JSON null, not NaN
         nll = float(est.mean())
