@@ -134,3 +134,40 @@ assert "torch._dynamo" in sys.modules
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_only_on_the_torch_releases_it_is_tested_on(monkeypatch):
+    from genlab.training import adam
+
+    assert adam.shortcut_supported("2.14.1+cpu") and adam.shortcut_supported("2.3.0")
+    assert not adam.shortcut_supported("2.15.0") and not adam.shortcut_supported("2.2.2")
+    assert not adam.shortcut_supported("3.0.0") and not adam.shortcut_supported("nightly")
+    model = _model()
+    opt = _stepped(torch.optim.Adam(model.parameters(), lr=1e-3, fused=True), model)
+    monkeypatch.setattr(torch, "__version__", "2.15.0")
+    assert fused_adam_step(opt) is False
+
+
+def test_a_failing_kernel_falls_back_with_the_state_untouched(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a changed private signature")
+
+    monkeypatch.setattr(torch, "_fused_adam_", broken)
+    model = _model()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    _set_grads(model, 0)
+    assert fused_adam_step(opt) is False and len(opt.state) == 0  # first step: no state made
+    monkeypatch.undo()
+    opt.step()
+    _set_grads(model, 1)
+    snapshot = {id(p): {k: v.clone() for k, v in opt.state[p].items()} for p in model.parameters()}
+    params = [p.clone() for p in model.parameters()]
+    monkeypatch.setattr(torch, "_fused_adam_", broken)
+    assert fused_adam_step(opt) is False
+    for p, before in zip(model.parameters(), params):
+        assert torch.equal(p, before)
+        for key, value in snapshot[id(p)].items():
+            assert torch.equal(opt.state[p][key], value), key
+    monkeypatch.undo()
+    opt.step()  # the caller's fallback works on that state
+    assert all(float(opt.state[p]["step"]) == 2.0 for p in model.parameters())

@@ -9,6 +9,8 @@ no hooks, no gradient scaler, every parameter with a gradient and state already 
 step) `fused_adam_step` calls the same two kernels torch.optim would, on the same state tensors, so the result
 is bit-identical and checkpoints are unchanged (tests/training/test_adam.py). Anything else: it returns
 False and the caller uses `opt.step()`. The first step makes the state as torch.optim would (zeros).
+`torch._fused_adam_` is private, so the shortcut runs only on the torch releases it is tested on
+(TESTED_TORCH) and any error on the way falls back to `opt.step()` with the optimizer state untouched.
 
 Start-up: torch.optim imports torch._dynamo (1.4-2 s, as long as torch itself) on an optimizer's first
 construction, step, zero_grad or state_dict, only to keep dynamo from tracing them. `dynamo_unimported()`
@@ -23,6 +25,24 @@ import sys
 
 import torch
 from torch.optim import optimizer as torch_optimizer
+
+# torch releases whose private _fused_adam_ signature the shortcut is tested against: [2.3, 2.15).
+TESTED_TORCH = ((2, 3), (2, 15))
+
+
+def torch_release(version: str) -> tuple[int, int] | None:
+    """(major, minor) of a torch version string such as '2.14.1+cpu'; None when it does not parse."""
+    try:
+        major, minor = version.split("+")[0].split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def shortcut_supported(version: str | None = None) -> bool:
+    release = torch_release(torch.__version__ if version is None else version)
+    return release is not None and TESTED_TORCH[0] <= release < TESTED_TORCH[1]
+
 
 _PLAIN = {"amsgrad": False, "maximize": False, "differentiable": False, "capturable": False,
           "decoupled_weight_decay": False, "fused": True}
@@ -90,13 +110,20 @@ def _plain_group(opt: torch.optim.Optimizer) -> dict | None:
 
 def fused_adam_step(opt: torch.optim.Optimizer) -> bool:
     """Apply one Adam update as torch.optim.Adam(fused=True).step() would; False (and nothing done) when
-    this is not the plain case, so the caller must call opt.step() itself."""
-    try:
-        group = _plain_group(opt)
-        fused = torch._fused_adam_
-    except AttributeError:  # a torch without these internals: the ordinary path
+    this is not the plain case, a torch it is not tested on, or anything fails, so the caller must call
+    opt.step() itself. Nothing in `opt.state` changes unless the fused kernel returned."""
+    if not shortcut_supported():
         return False
-    if group is None:
+    try:
+        return _fused_step(opt)
+    except Exception:  # noqa: BLE001 - private torch internals: any failure means "use torch.optim's step"
+        return False
+
+
+def _fused_step(opt: torch.optim.Optimizer) -> bool:
+    group = _plain_group(opt)
+    fused = getattr(torch, "_fused_adam_", None)
+    if group is None or fused is None:
         return False
     params = group["params"]
     states = [opt.state.get(p) for p in params]
@@ -114,14 +141,21 @@ def fused_adam_step(opt: torch.optim.Optimizer) -> bool:
         states = [{"step": torch.zeros((), dtype=torch.float32, device=p.device),
                    "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
                    "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format)} for p in params]
-        for p, state in zip(params, states):
-            opt.state[p] = state
+        new_state = True
     elif not all(states):
         return False  # some parameters have state and some not: torch.optim's own path
+    else:
+        new_state = False
+    # The kernel reads the incremented step; it gets incremented copies, stored only once it has returned,
+    # so a kernel that refuses its arguments leaves every step count (and a first step's state) as it was.
     steps = [s["step"] for s in states]
-    torch._foreach_add_(steps, 1)
+    next_steps = torch._foreach_add(steps, 1)
     beta1, beta2 = group["betas"]
     fused(params, [p.grad for p in params], [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-          [], steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-          eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
+          [], next_steps, amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+          weight_decay=group["weight_decay"], eps=group["eps"], maximize=False, grad_scale=None, found_inf=None)
+    torch._foreach_copy_(steps, next_steps)
+    if new_state:
+        for p, state in zip(params, states):
+            opt.state[p] = state
     return True
