@@ -135,8 +135,14 @@ def vae_generate(ctx: Context) -> Outcome:
     figures.append(ctx.rel(path))
     numbers.update({f"fashion-mnist test {k}": v for k, v in _last_test(fm.run_dir).items()})
     _, ae_faces = _faces_ae(ctx)  # nearest training image of decoded N(0, I): VAE samples vs the AE's noise
+    ae_fm = train_cached(ctx, "ae-fashion", "ae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+                         latent_dim=200, hidden=(400,))  # the VAE's nets, without the KL term
+    path = _fig(ctx, "vae-generation", "ae_noise_decode_fashion_mnist.png")
+    aex.ae_noise_decode(ae_fm, path)
+    figures.append(ctx.rel(path))
     measured = {}
-    for name, r in (("faces_vae_nn", run), ("faces_ae_nn", ae_faces), ("fashion_vae_nn", fm)):
+    for name, r in (("faces_vae_nn", run), ("faces_ae_nn", ae_faces), ("fashion_vae_nn", fm),
+                    ("fashion_ae_nn", ae_fm)):
         measured[name], measured[name + "_se"] = measures.samples_nearest(r)
     return Outcome(figures, numbers, data=f"{_face_label(spec)}; fashion-mnist, 200-D latent", measured=measured)
 
