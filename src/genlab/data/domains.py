@@ -49,7 +49,7 @@ def photos() -> list[np.ndarray]:
         import skimage.data
     except ImportError:
         raise UsageError("MNIST-M-like data needs the Python package scikit-image (pip install "
-                         "scikit-image)") from None
+                         "scikit-image, or pip install 'genlab[faces]')") from None
     try:
         return [np.ascontiguousarray(getattr(skimage.data, name)()[..., :3]) for name in PHOTOS]
     except Exception as exc:  # noqa: BLE001 - a missing bundled file: one line, not a traceback
