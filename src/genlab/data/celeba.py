@@ -4,7 +4,7 @@ Expected layout in data_dir()/celeba:
     img_align_celeba/000001.jpg ...      the "Align&Cropped Images" (178x218 JPEGs)
     list_eval_partition.txt              lines "000001.jpg 0" (0 train, 1 validation, 2 test)
 Partition 0 is the train split and 2 the test split; the official validation images (1) are not loaded
-(`Dataset.validation_split` carves one from train). Each image is centre-cropped to 148x148 and resized to
+(training carves its validation split from train: `--validation`). Each image is centre-cropped to 148x148 and resized to
 64x64 (the common recipe), or to image_size x image_size. RGB: (N, 3, 64, 64) uint8, unlabelled.
 """
 
