@@ -9,6 +9,7 @@ register("mnist", lazy("genlab.data.mnist:load_mnist"), describe=d.describe_mnis
 register("mnist-5k", lazy("genlab.data.bundled:load_mnist_5k"), describe=d.describe_mnist_5k)
 register("digits", lazy("genlab.data.bundled:load_digits"), describe=d.describe_digits)
 register("lfw-faces", lazy("genlab.data.bundled:load_lfw_faces"), describe=d.describe_lfw_faces)
+register("lfw", lazy("genlab.data.lfw:load_lfw"), describe=d.describe_lfw)
 register("celeba", lazy("genlab.data.celeba:load_celeba"), describe=d.describe_celeba)
 register("two-moons", lazy("genlab.data.toy:load_two_moons"), describe=d.describe_two_moons)
 register("gauss-1d", lazy("genlab.data.toy:load_gauss_1d"), describe=d.describe_gauss_1d)

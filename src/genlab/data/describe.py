@@ -53,6 +53,18 @@ def describe_lfw_faces() -> dict:
             "note": "100 real 25x25 face crops from LFW (scikit-image)"}
 
 
+def describe_lfw() -> dict:
+    from genlab.data import lfw
+
+    present = lfw.is_present()
+    return {"available": present,
+            "how_to_get": f"present in {lfw.lfw_dir()}" if present else
+            "downloaded on first use (180 MB, checksummed); offline: lfw-faces",
+            "shape": (3, lfw.DEFAULT_SIZE, lfw.DEFAULT_SIZE), "train_size": lfw.IMAGES - lfw.IMAGES // 10,
+            "test_size": lfw.IMAGES // 10, "num_classes": None,
+            "note": "Labeled Faces in the Wild: 13,233 photos, centre crop 125 -> 64x64 RGB"}
+
+
 def describe_celeba() -> dict:
     present = celeba.is_present()
     return {"available": present,

@@ -80,6 +80,35 @@ def _download_one(base_urls: Sequence[str], name: str, target: Path, *, md5: str
     raise DownloadError(f"could not download {name} ({'; '.join(reasons) or 'no mirrors given'})")
 
 
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_file(urls: Sequence[str], target: Path, *, sha256: str, timeout: float = 30.0) -> Path:
+    """Ensure `target` exists: the first of `urls` (full URLs, mirrors of one file) whose body has the
+    given SHA-256 is renamed into place. Raises DownloadError naming every mirror's reason."""
+    target = Path(target)
+    if target.is_file():
+        return target
+    reasons = []
+    for url in urls:
+        def fetch_and_check(tmp: Path, url: str = url) -> None:
+            _fetch(url, tmp, timeout)
+            if sha256_of(tmp) != sha256:
+                raise UsageError(f"checksum mismatch for {url}")
+
+        try:
+            write_with(target, fetch_and_check)
+            return target
+        except (OSError, UsageError, ValueError) as exc:
+            reasons.append(f"{url}: {_reason(exc)}")
+    raise DownloadError(f"could not download {target.name} ({'; '.join(reasons) or 'no mirrors given'})")
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code}"

@@ -50,8 +50,12 @@ def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, 
 
 
 def faces_spec() -> str:
+    """CelebA when placed, else the full LFW when downloaded (`genlab datasets show lfw` fetches it), else the
+    100 faces scikit-image ships; the sections say which."""
     if _available("celeba"):
         return "celeba"
+    if _available("lfw"):
+        return "lfw"
     if _available("lfw-faces"):
         return "lfw-faces"
     raise MissingData("no face dataset: put CelebA in the data dir (see `genlab datasets`) or install "
@@ -65,11 +69,13 @@ def faces_spec() -> str:
 # better than the mean face (a 200-D code for 90 faces memorises them; 16-32 dims generalise, PCA-16 alone
 # gives 0.44). The VAE uses the same nets, so decoded noise compares like with like. CelebA: conv nets.
 FACE_NETS = {"lfw-faces": {"hidden": (256,), "latent_dim": 32, "flip": True, "shift": 2, "batch_size": 32},
+             "lfw": {"arch": "conv", "latent_dim": 128, "flip": True, "batch_size": 64},    # 64x64, not run here
              "celeba": {"image_size": 32, "arch": "conv", "latent_dim": 200, "flip": True, "batch_size": 64}}
 
 
 def _face_label(spec: str) -> str:
-    return "lfw-faces (25x25, native; flips and shifts)" if spec == "lfw-faces" else f"{spec} (32x32, flips)"
+    return {"lfw-faces": "lfw-faces (25x25, native; flips and shifts)", "lfw": "lfw (64x64, native; flips)"}.get(
+        spec, f"{spec} (32x32, flips)")
 
 
 def _faces_ae(ctx: Context):
