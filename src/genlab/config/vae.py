@@ -9,6 +9,7 @@ from genlab.config.fields import check, option
 from genlab.errors import UsageError
 
 LIKELIHOODS = ("bernoulli", "gaussian", "gaussian-learned", "gaussian-learned-pixel")
+OBJECTIVES = ("elbo", "iwae")
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,15 @@ class Config:
                             "(dynamic binarization); evaluation uses one fixed binarization per image")
     beta: float = option(1.0, "weight of the KL term in the loss (beta-VAE); the reported elbo always uses 1",
                          min=0, metavar="X")
+    objective: str = option("elbo", "what training maximises: elbo, or iwae, the importance-weighted bound with "
+                            "--k posterior samples per image (Burda et al. 2016): tighter, k decoder passes",
+                            choices=OBJECTIVES)
+    iwae_k: int = option(5, "posterior samples per image for --objective iwae (k = 1 is the ELBO with a "
+                         "sampled KL)", min=1, flag="--k", metavar="K")
 
     def __post_init__(self):
         check(self)
         if self.binarize and self.likelihood != "bernoulli":
             raise UsageError(f"--binarize needs --likelihood bernoulli, not {self.likelihood!r}")
+        if self.objective == "iwae" and self.beta != 1:
+            raise UsageError(f"--beta {self.beta:g} weights the ELBO's KL term; --objective iwae has none (use 1)")

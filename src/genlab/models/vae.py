@@ -55,8 +55,12 @@ class VAE(nn.Module):
             return 0.0
         return self.log_sigma.clamp(min=MIN_LOG_SIGMA)
 
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> VAEOutput:
+    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None, samples: int = 0) -> VAEOutput:
+        """One posterior sample per image (z (B, d), out (B, *shape)), or with samples=S, S of them
+        (z (S, B, d), out (S, B, *shape)) for the importance-weighted bound."""
         mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        shape = (samples, *mu.shape) if samples else mu.shape
+        eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + (0.5 * logvar).exp() * eps  # the reparameterization trick (sec. 2.4)
-        return VAEOutput(mu, logvar, z, self.decode(z))
+        out = self.decode(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *x.shape[1:]) if samples else self.decode(z)
+        return VAEOutput(mu, logvar, z, out)

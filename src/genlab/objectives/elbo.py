@@ -149,6 +149,20 @@ def importance_weighted_log_px(mu: torch.Tensor, logvar: torch.Tensor,
     return total - math.log(k)
 
 
+def importance_weighted_bound(log_px_given_z: torch.Tensor, z: torch.Tensor, mu: torch.Tensor,
+                              logvar: torch.Tensor) -> torch.Tensor:
+    """The IWAE bound on log p(x) from K given posterior samples (Burda et al. 2016, eq. 8), per image:
+
+        L_K = logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K.
+
+    log_px_given_z: (K, B); z: (K, B, d) drawn from q by reparameterization, so the bound is differentiable
+    in the encoder and the decoder (the IWAE training objective). K = 1 is the single-sample ELBO (with a
+    Monte Carlo KL); L_K grows with K towards log p(x). Returns (B,).
+    """
+    log_w = log_px_given_z + standard_normal_log_prob(z) - diagonal_normal_log_prob(z, mu, logvar)
+    return torch.logsumexp(log_w, dim=0) - math.log(z.shape[0])
+
+
 def nats_to_bits_per_dim(nats: torch.Tensor | float, dims: int) -> torch.Tensor | float:
     """Nats per image -> bits per dimension: nats / (D ln 2)."""
     return nats / (dims * math.log(2.0))
