@@ -114,3 +114,24 @@ def test_reference_features_are_cached_by_net_dataset_and_split(run_dir, capsys)
         f.write(b"\xff" * 16)
     third = evaluate()
     assert third["reference_features"]["cached"] is False and third["fid"] == first["fid"]
+
+
+def test_featurenet_fid_alone_equals_the_full_evaluations_fid(tmp_path):
+    """The lean FID for curves over training is the same number `evaluate --fid` reports."""
+    import torch as _torch
+
+    from genlab import data as _gdata
+    from genlab.experiments.autoencoders import train_run
+    from genlab.metrics import featurenet as _fnet
+    from genlab.metrics.sample_quality import evaluate_run, featurenet_fid
+
+    dataset = _gdata.load("digits")
+    net, record = _fnet.train(dataset, epochs=0, max_steps=30, batch_size=64, lr=3e-3, seed=0,
+                              device=_torch.device("cpu"))
+    _fnet.save(tmp_path / "fnet", net, record, image_size=None)
+    run = train_run("vae", "digits", tmp_path / "vae", max_steps=20, hidden=(16,), latent_dim=2)
+    full = evaluate_run(run, dataset, n=None, featurenet_dir=tmp_path / "fnet", inception_weights=None,
+                        device=_torch.device("cpu"), seed=0, fid=True)["fid"]
+    lean = featurenet_fid(run.task, dataset, featurenet_dir=tmp_path / "fnet", image_size=None,
+                          device=_torch.device("cpu"))
+    assert abs(full - lean) < 1e-9 * max(1.0, abs(full))

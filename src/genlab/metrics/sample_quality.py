@@ -218,3 +218,22 @@ def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | N
         result.update(_inception_part(inception, inception_weights, fakes, reference, floor, device=device))
     result["sample_quality_seconds"] = round(time.perf_counter() - t0, 2)
     return result
+
+
+def featurenet_fid(task, dataset, *, featurenet_dir: Path, image_size: int | None, device: torch.device,
+                   n: int | None = None, seed: int = 0) -> float:
+    """Only the feature-net FID of a Sampler task's samples against the reference half of the test split
+    (what `evaluate --fid` reports as `fid`, without KID, precision/recall and the floor: for curves over
+    training, where those cost most of the time)."""
+    net, record = find_featurenet(dataset, image_size, featurenet_dir, device=device)
+    test = dataset.test
+    path = reference_cache_path(record, fnet.dataset_key(dataset.name, image_size), "test", test.images)
+    (real_f, _), _ = cached_features(lambda x: (net.features(x), net.head(net.features(x))), test.images, path,
+                                     device=device)
+    ref, _ = half_indices(len(test), seed=seed)
+    n = len(ref) if n is None else n
+    check_sizes(n=n, reference=len(ref), floor=len(test) - len(ref), dim=record["feature_dim"],
+                what="feature net", test_size=len(test))
+    fakes = draw_samples(task, n, shape=tuple(dataset.sample_shape), device=device, seed=seed)
+    (fake_f,) = featurize(lambda x: (net.features(x),), fakes, device=device, desc="fid: sample features")
+    return fid_score(real_f[ref], fake_f)
