@@ -177,3 +177,32 @@ def test_source_without_labels_is_refused():
     dataset = gdata.load("gauss-1d")
     with pytest.raises(UsageError, match="no labels"):
         dann.Task(config, data_info(dataset), CPU)
+
+
+def test_learning_rate_follows_ganins_annealing():
+    """--lr-schedule ganin: mu_p = mu_0 / (1 + 10 p)^0.75 (Ganin et al. 2016), p over the planned run."""
+    task, dataset = _task(_config(lr_schedule="ganin", steps=10))
+    lr = task.config.train.lr
+    assert task.lr_at(0) == lr
+    assert task.lr_at(5) == pytest.approx(lr / 6 ** 0.75)
+    assert task.lr_at(10) == pytest.approx(lr / 11 ** 0.75) == task.lr_at(20)
+    x, y = dataset.train.images[:8], dataset.train.labels[:8]
+    task.train_step(x, y, 5)
+    assert task.optimizers["model"].param_groups[0]["lr"] == pytest.approx(lr / 6 ** 0.75)
+    assert _task(_config(steps=10))[0].lr_at(7) == lr        # constant by default
+    sgd, _ = _task(_config(optimizer="sgd", lr_schedule="ganin", steps=10))
+    assert isinstance(sgd.optimizers["model"], torch.optim.SGD)
+    assert sgd.optimizers["model"].param_groups[0]["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_annealed_run_resumes_exactly(tmp_path, optimizer):
+    """The annealed rate is a function of the step: stopping at 3 and resuming to 6 ends where 6 in one go does."""
+    opts = {"lr_schedule": "ganin", "optimizer": optimizer, "reversal_lambda": 0.5, "lambda_schedule": "ganin"}
+    train(_config(steps=None, epochs=2, **opts), tmp_path / "whole", progress=False)
+    train(_config(steps=3, epochs=2, **opts), tmp_path / "part", progress=False)
+    train(_config(steps=None, epochs=2, **opts), tmp_path / "part", resume=True, progress=False)
+    whole, resumed = _weights(tmp_path / "whole"), _weights(tmp_path / "part")
+    assert whole.keys() == resumed.keys()
+    for key in whole:
+        assert torch.equal(whole[key], resumed[key]), key

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from genlab.config import DataConfig, RunConfig
-from genlab.config.dann import DEFAULT_TARGETS, Config
+from genlab.config.dann import DEFAULT_TARGETS, GANIN_LR_ALPHA, GANIN_LR_BETA, Config
 from genlab.errors import UsageError
 from genlab.models.dann import build_dann_nets
 from genlab.objectives.reversal import ganin_lambda, grad_reverse
@@ -108,9 +108,12 @@ class Task(base.Task, Classifier):
                                domain_hidden=domain_hidden if mc.domain_hidden is None else mc.domain_hidden,
                                activation=mc.activation)
         self.modules = {name: net.to(device) for name, net in zip(NETS, nets)}
-        # one Adam over all three nets: Algorithm 1's single update of (theta_f, theta_y, theta_d)
-        self.optimizers = {"model": make_adam([p for m in self.modules.values() for p in m.parameters()],
-                                         lr=config.train.lr)}
+        # one optimizer over all three nets: Algorithm 1's single update of (theta_f, theta_y, theta_d)
+        params = [p for m in self.modules.values() for p in m.parameters()]
+        if mc.optimizer == "sgd":
+            self.optimizers = {"model": torch.optim.SGD(params, lr=config.train.lr, momentum=0.9)}
+        else:
+            self.optimizers = {"model": make_adam(params, lr=config.train.lr)}
         self.target = target
         self._t_images = target.train.images.to(device)
         self._t_labels = target.train.labels.to(device) if target.train.labels is not None else None
@@ -151,9 +154,20 @@ class Task(base.Task, Classifier):
             return 0.0
         if mc.lambda_schedule == "constant":
             return mc.reversal_lambda
+        return mc.reversal_lambda * ganin_lambda(self.progress(step), gamma=mc.gamma)
+
+    def progress(self, step: int) -> float:
+        """Training progress p in [0, 1] of global step `step` over the planned run (bind_data)."""
         if self._total_steps is None:
             raise RuntimeError("bind_data must be called before training (the schedule needs the run length)")
-        return mc.reversal_lambda * ganin_lambda(min(1.0, step / self._total_steps), gamma=mc.gamma)
+        return min(1.0, step / self._total_steps)
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of global step `step`: --lr, or Ganin's annealing lr / (1 + 10 p)^0.75."""
+        lr = self.config.train.lr
+        if self.config.model.lr_schedule == "constant":
+            return lr
+        return lr / (1.0 + GANIN_LR_ALPHA * self.progress(step)) ** GANIN_LR_BETA
 
     def target_batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The target batch of global step `step`: a pure function of (seed, step), so resume is exact.
@@ -185,6 +199,9 @@ class Task(base.Task, Classifier):
         # Algorithm 1: one backward through L_y + L_d; the reversal layer turns the features' share of
         # dL_d into -lambda dL_d, while the domain classifier itself descends L_d.
         loss = loss_label + loss_domain
+        # a pure function of the step, set before every update: a resumed run takes the same rates
+        for group in self.optimizers["model"].param_groups:
+            group["lr"] = self.lr_at(step)
         self.optimize("model", loss)
         self._updates += 1
         return {"loss": loss.detach(), "loss_label": loss_label.detach(), "loss_domain": loss_domain.detach(),
