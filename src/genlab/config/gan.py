@@ -8,7 +8,9 @@ from genlab.config.fields import check, option
 
 NETS = ("dcgan", "mlp")
 NOISES = ("normal", "uniform")
-GENERATOR_LOSSES = ("minimax", "non-saturating")
+GENERATOR_LOSSES = ("minimax", "non-saturating")          # the original game (gan-1d checks it against D*)
+CRITIC_LOSSES = ("wgan-gp", "hinge")                      # games with a real-valued critic instead
+D_NORMS = ("batch", "layer", "none")
 DEFAULT_LR = 2e-4  # Radford et al. 2016, Sec. 4: Adam, lr 2e-4, beta1 0.5
 
 LOSS_HELP = ("generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G = -E_D, saturates when D wins) "
@@ -18,7 +20,15 @@ LOSS_HELP = ("generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G =
 @dataclass(frozen=True)
 class Config:
     net: str = option("dcgan", "network type: dcgan (conv, batch norm) or mlp", choices=NETS)
-    loss: str = option("non-saturating", LOSS_HELP, choices=GENERATOR_LOSSES)
+    loss: str = option("non-saturating", LOSS_HELP + "; wgan-gp: the Wasserstein critic with a gradient penalty "
+                       "(Gulrajani et al. 2017; their setting: --d-steps 5 --lr 1e-4 --betas 0 0.9); hinge: the "
+                       "hinge loss of SN-GANs (Miyato et al. 2018)", choices=GENERATOR_LOSSES + CRITIC_LOSSES)
+    gp_weight: float = option(10.0, "wgan-gp: weight of the gradient penalty (lambda in Gulrajani et al.)", min=0,
+                              metavar="X")
+    d_norm: str | None = option(None, "normalisation in the DCGAN discriminator: batch, layer (per image), or "
+                                "none (default: layer for wgan-gp, whose penalty is per sample; else batch)",
+                                choices=D_NORMS)
+    spectral_norm: bool = option(False, "spectral normalisation of every layer of D (Miyato et al. 2018)")
     d_steps: int = option(1, "discriminator updates per generator update (K in Algorithm 1)", min=1,
                           metavar="K")
     lr_d: float | None = option(None, "discriminator learning rate (default: --lr)", above=0, metavar="X")
@@ -37,3 +47,5 @@ class Config:
 
     def __post_init__(self):
         check(self)
+        if self.d_norm is None:  # resolved once, so config.json holds what ran
+            object.__setattr__(self, "d_norm", "layer" if self.loss == "wgan-gp" else "batch")

@@ -31,6 +31,7 @@ from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.config.command import train_command
 from genlab.config.dann import DEFAULT_TARGETS
+from genlab.config.run import validation_items
 from genlab.config.dann import Config as DannConfig
 from genlab.errors import UsageError
 from genlab.metrics.domain import proxy_a_distance
@@ -85,6 +86,8 @@ def fit(config: RunConfig, *, device: torch.device | None = None):
         raise UsageError("fit trains in fp32 without torch.compile; use `genlab train` for --precision/--compile")
     device = device or resolve_device(config.train.device)
     dataset = gdata.load(config.data.spec, image_size=config.data.image_size)
+    held = validation_items(config.train.validation, len(dataset.train))  # the loop's own hold-out, if any
+    dataset, _ = dataset.hold_out(held, seed=config.train.validation_seed)
     seed_everything(config.train.seed)
     task = families.build_task(config, data_info(dataset), device)
     task.bind_data(dataset)

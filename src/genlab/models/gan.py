@@ -69,17 +69,41 @@ class DCGANGenerator(nn.Module):
         return self.net(z.view(z.shape[0], self.latent_dim, 1, 1))
 
 
+D_NORMS = ("batch", "layer", "none")
+
+
+def _norm(kind: str, channels: int) -> list[nn.Module]:
+    """Batch norm; layer norm over (C, H, W) per image (what a gradient penalty needs: BN mixes the batch's
+    images, Gulrajani et al. 2017 sec. 4); or nothing."""
+    if kind == "batch":
+        return [nn.BatchNorm2d(channels)]
+    return [nn.GroupNorm(1, channels)] if kind == "layer" else []
+
+
+def spectral_normalized(module: nn.Module) -> nn.Module:
+    """Every conv and linear layer of `module` divided by its largest singular value (Miyato et al. 2018),
+    estimated by one power iteration per forward pass; returns the module."""
+    for name, child in module.named_children():
+        if isinstance(child, (nn.Conv2d, nn.Linear)):
+            setattr(module, name, nn.utils.parametrizations.spectral_norm(child))
+        else:
+            spectral_normalized(child)
+    return module
+
+
 class DCGANDiscriminator(nn.Module):
     """x: (B, C, S, S) in [-1, 1] -> logits (B,). No BN on the input layer (Radford et al. 2016, Sec. 3)."""
 
-    def __init__(self, channels: int, image_size: int, *, ndf: int = 64):
+    def __init__(self, channels: int, image_size: int, *, ndf: int = 64, norm: str = "batch"):
         super().__init__()
+        if norm not in D_NORMS:
+            raise ValueError(f"norm {norm!r}: accepted {', '.join(D_NORMS)}")
         s0, k = dcgan_plan(image_size)
         widths = [ndf * 2 ** i for i in range(k)]  # e.g. 32 px: ndf, ndf*2, ndf*4
         layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1, bias=False),
                                    nn.LeakyReLU(0.2, inplace=True)]  # (ndf, S/2, S/2)
         for a, b in itertools.pairwise(widths):  # each stage halves the map and doubles the width
-            layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), *_norm(norm, b), nn.LeakyReLU(0.2, inplace=True)]
         layers.append(nn.Conv2d(widths[-1], 1, s0, 1, 0, bias=False))  # (1, 1, 1): one logit per image
         self.net = nn.Sequential(*layers)
         self.apply(dcgan_init)

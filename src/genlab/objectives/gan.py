@@ -70,6 +70,34 @@ def generator_loss(kind: str, fake_logits: torch.Tensor, *, reduction: str = "me
     raise UsageError(f"--loss {kind!r}: accepted {', '.join(GENERATOR_LOSSES)}")
 
 
+def wasserstein_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E[D(G(z))] - E[D(x)]: the critic maximises their difference, the Kantorovich-Rubinstein estimate of
+    the Wasserstein-1 distance when D is 1-Lipschitz (Arjovsky et al. 2017, eq. 3)."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def hinge_discriminator_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))] (Lim & Ye 2017; Miyato et al. 2018, eq. 17)."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def critic_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """-E[D(G(z))]: G's loss under the Wasserstein and the hinge games alike."""
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = e x + (1 - e) G(z), e ~ U(0, 1) per pair (Gulrajani et al.
+    2017, Algorithm 1): pulls D towards 1-Lipschitz along the lines between real and generated samples.
+    Differentiable in D's weights (create_graph), so adding it to the critic's loss trains the penalty."""
+    e = torch.rand((len(real),) + (1,) * (real.dim() - 1), generator=generator, device=real.device,
+                   dtype=real.dtype)
+    x_hat = (e * real.detach() + (1 - e) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
 def value_from_logits(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """Monte Carlo estimate of V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))] = -E_D (0-d)."""
     return -discriminator_loss(real_logits, fake_logits)

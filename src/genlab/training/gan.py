@@ -14,10 +14,23 @@ import torch
 from torch import nn
 
 from genlab.config import RunConfig
-from genlab.config.gan import Config
+from genlab.config.gan import CRITIC_LOSSES, Config
 from genlab.errors import UsageError
-from genlab.models.gan import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from genlab.objectives.gan import discriminator_loss, generator_loss
+from genlab.models.gan import (
+    DCGANDiscriminator,
+    DCGANGenerator,
+    MLPDiscriminator,
+    MLPGenerator,
+    spectral_normalized,
+)
+from genlab.objectives.gan import (
+    critic_generator_loss,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    hinge_discriminator_loss,
+    wasserstein_critic_loss,
+)
 from genlab.training import task as base
 from genlab.training.adam import make_adam
 from genlab.training.capabilities import Sampler
@@ -39,11 +52,15 @@ def build_nets(config: Config, info: DataInfo) -> tuple[nn.Module, nn.Module]:
     c, h, w = info.sample_shape
     if config.net == "mlp":
         return (MLPGenerator(config.latent_dim, config.hidden, info.sample_shape, output="tanh"),
-                MLPDiscriminator(info.sample_shape, tuple(reversed(config.hidden))))
+                _maybe_sn(MLPDiscriminator(info.sample_shape, tuple(reversed(config.hidden))), config))
     if h != w:
         raise UsageError(f"image size {h}x{w}: the DCGAN nets build square images; pass --image-size")
-    return (DCGANGenerator(config.latent_dim, c, h, ngf=config.ngf),
-            DCGANDiscriminator(c, h, ndf=config.ndf))
+    d = DCGANDiscriminator(c, h, ndf=config.ndf, norm=config.d_norm)
+    return DCGANGenerator(config.latent_dim, c, h, ngf=config.ngf), spectral_normalized(d) if config.spectral_norm else d
+
+
+def _maybe_sn(d: nn.Module, config: Config) -> nn.Module:
+    return spectral_normalized(d) if config.spectral_norm else d
 
 
 def draw_noise(kind: str, n: int, dim: int, *, device, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -70,8 +87,9 @@ class AdversarialGame:
     """
 
     def __init__(self, task, *, loss: str, d_steps: int, noise: str, latent_dim: int,
-                 ema_decay: float | None = None):
+                 ema_decay: float | None = None, gp_weight: float = 10.0):
         self.task = task
+        self.gp_weight = gp_weight
         self.loss, self.d_steps, self.noise, self.latent_dim = loss, d_steps, noise, latent_dim
         self.ema_decay = ema_decay
         self.ema_updates = 0  # G updates folded into the EMA so far (extra_state, so resume keeps the warm-up)
@@ -89,20 +107,34 @@ class AdversarialGame:
         #    batch norm never mixes their statistics (Radford et al. 2016; pytorch/examples' dcgan).
         real_logits = net("discriminator")(x_real).float()
         fake_logits = net("discriminator")(fake.detach()).float()
-        loss_d = discriminator_loss(real_logits, fake_logits)
+        loss_d = self._d_loss(real_logits, fake_logits, x_real, fake)
         gn_d = self._update("discriminator", loss_d)
         # 2. Generator: a fresh pass of the updated D on the same samples.
         if update_g:
             loss_g = self._generator_update(fake)
         else:
-            loss_g = generator_loss(self.loss, fake_logits.detach())
+            loss_g = self._g_loss(fake_logits.detach())
         self._check_finite(fake, loss_d, loss_g, step)
         if self._last_gn_g is None:
             self._last_gn_g = torch.zeros((), device=gn_d.device)
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "d_real": torch.sigmoid(real_logits.detach()).mean(),
-                "d_fake": torch.sigmoid(fake_logits.detach()).mean(),
-                "grad_norm_d": gn_d, "grad_norm_g": self._last_gn_g}
+        out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "grad_norm_d": gn_d,
+               "grad_norm_g": self._last_gn_g}
+        if self.loss in CRITIC_LOSSES:  # real-valued scores: their means (the critic's estimate is the gap)
+            return {**out, "score_real": real_logits.detach().mean(), "score_fake": fake_logits.detach().mean()}
+        return {**out, "d_real": torch.sigmoid(real_logits.detach()).mean(),
+                "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
+
+    def _d_loss(self, real_logits, fake_logits, x_real, fake) -> torch.Tensor:
+        if self.loss == "wgan-gp":
+            penalty = gradient_penalty(self.task.net("discriminator"), x_real, fake)
+            return wasserstein_critic_loss(real_logits, fake_logits) + self.gp_weight * penalty
+        if self.loss == "hinge":
+            return hinge_discriminator_loss(real_logits, fake_logits)
+        return discriminator_loss(real_logits, fake_logits)
+
+    def _g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return critic_generator_loss(fake_logits) if self.loss in CRITIC_LOSSES else generator_loss(self.loss,
+                                                                                                  fake_logits)
 
     def _update(self, name: str, loss: torch.Tensor) -> torch.Tensor:
         """zero_grad, backward, step (through the gradient scaler if any); returns the unscaled grad norm."""
@@ -128,7 +160,7 @@ class AdversarialGame:
         d_net = d_module if distributed else self.task.net("discriminator")
         d_module.requires_grad_(False)
         try:
-            loss_g = generator_loss(self.loss, d_net(fake).float())
+            loss_g = self._g_loss(d_net(fake).float())
             self._last_gn_g = self._update("generator", loss_g)  # kept for D-only steps (--d-steps > 1)
         finally:
             d_module.requires_grad_(True)
@@ -184,7 +216,7 @@ class Task(base.Task, Sampler):
         self.optimizers = {"generator": make_adam(self.G.parameters(), lr=lr_g, betas=mc.betas),
                            "discriminator": make_adam(self.D.parameters(), lr=lr_d, betas=mc.betas)}
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
-                                    latent_dim=mc.latent_dim, ema_decay=mc.ema)
+                                    latent_dim=mc.latent_dim, ema_decay=mc.ema, gp_weight=mc.gp_weight)
         gen = torch.Generator(device=device).manual_seed(config.train.seed + 1)  # fixed noise: same grid each epoch
         self.fixed_z = draw_noise(mc.noise, GRID, mc.latent_dim, device=device, generator=gen)
 
@@ -212,6 +244,9 @@ class Task(base.Task, Sampler):
         z = draw_noise(self.config.model.noise, len(x), self.config.model.latent_dim, device=self.device,
                        generator=gen)
         real_logits, fake_logits = self.D(self._to_d(x)), self.D(self.G(z))
+        if self.config.model.loss in CRITIC_LOSSES:  # the critic's estimate of W1 (wgan-gp) or its hinge gap
+            return {"score_real": float(real_logits.mean()), "score_fake": float(fake_logits.mean()),
+                    "critic_gap": float(real_logits.mean() - fake_logits.mean())}
         return {"loss_d": float(discriminator_loss(real_logits, fake_logits)),
                 "d_real": float(torch.sigmoid(real_logits).mean()),
                 "d_fake": float(torch.sigmoid(fake_logits).mean())}
