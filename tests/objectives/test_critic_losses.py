@@ -21,10 +21,10 @@ def test_wasserstein_and_hinge_values():
 def test_gradient_penalty_of_a_linear_critic_is_its_slope_minus_one_squared():
     """D(x) = <w, x> + b has gradient w everywhere: the penalty is (||w|| - 1)^2 whatever the samples."""
     w = torch.tensor([2.0, -2.0, 1.0])                           # ||w|| = 3
-    critic = lambda x: x.flatten(1) @ w + 0.7                    # noqa: E731 - a one-line critic
+    critic = lambda x: x.flatten(1) @ w + 0.7
     real, fake = torch.randn(16, 3), torch.randn(16, 3)
     assert torch.isclose(gradient_penalty(critic, real, fake), torch.tensor(4.0))
-    unit = lambda x: x.flatten(1) @ (w / 3)                      # noqa: E731 - 1-Lipschitz: no penalty
+    unit = lambda x: x.flatten(1) @ (w / 3)
     assert float(gradient_penalty(unit, real, fake)) < 1e-12
 
 

@@ -31,8 +31,8 @@ from genlab import data as gdata
 from genlab.config import DataConfig, RunConfig, TrainConfig
 from genlab.config.command import train_command
 from genlab.config.dann import DEFAULT_TARGETS
-from genlab.config.run import validation_items
 from genlab.config.dann import Config as DannConfig
+from genlab.config.run import validation_items
 from genlab.errors import UsageError
 from genlab.metrics.domain import proxy_a_distance
 from genlab.training import families
