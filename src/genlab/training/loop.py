@@ -17,7 +17,7 @@ import torch
 
 from genlab import data as gdata
 from genlab import io
-from genlab.config import RESUMABLE_CHANGES, RunConfig, differences
+from genlab.config import RESUMABLE_CHANGES, RunConfig, differences, flatten
 from genlab.config.run import validation_items
 from genlab.data.augment import augment
 from genlab.errors import UsageError
@@ -129,6 +129,11 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
 def _check_resumable(run_dir: Path, config: RunConfig) -> None:
     old = runfolder.read_config_dict(run_dir)
     changed = differences(old, config.to_dict(), ignore=RESUMABLE_CHANGES)
+    newer = sorted(set(flatten(config.to_dict())) - set(flatten(old)) - RESUMABLE_CHANGES)
+    if newer:  # its config predates options genlab has since; whether it ran as their defaults is unknown
+        raise UsageError(f"--resume: {run_dir} was trained by an older genlab, before the options "
+                         f"{', '.join(newer[:6])} existed; it cannot be continued exactly: use --force to "
+                         "train it again")
     if changed:
         shown = ", ".join(changed[:6])
         raise UsageError(f"--resume: {run_dir} was trained with a different config ({shown}); repeat the "
