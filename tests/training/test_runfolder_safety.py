@@ -20,22 +20,12 @@ from genlab import io
 from genlab.errors import UsageError
 from genlab.training import checkpoint, families, lock, loop, runfolder
 from tests.conftest import assert_one_line_error, run_cli
+from tests.training.test_vae_cli import Result  # genlab.cli.main in this process
 
 TINY_VAE = ["--data", "digits", "--hidden", "16", "--latent-dim", "2", "--batch-size", "64", "--max-steps", "3",
             "--quiet"]
 TINY_AE = ["--data", "digits", "--hidden", "32", "--latent-dim", "4", "--batch-size", "16", "--quiet"]
 
-
-class Result:
-    """`genlab.cli.main(argv)` in this process (torch is imported already: a refusal takes milliseconds)."""
-
-    def __init__(self, argv, capsys):
-        from genlab.cli import main
-
-        capsys.readouterr()
-        self.returncode = main(argv)
-        captured = capsys.readouterr()
-        self.stdout, self.stderr = captured.out, captured.err
 
 
 def _hashes(run_dir):

@@ -49,17 +49,18 @@ def read_partition(path: Path) -> dict[int, list[str]]:
     return parts
 
 
-def decode_celeba_image(path: Path, size: int) -> np.ndarray:
-    """(size, size, 3) uint8: centre crop CROP x CROP (or the short side, if smaller), then bilinear resize."""
+def decode_centre_crop(path: Path, size: int, *, crop: int = CROP, dataset: str = "celeba") -> np.ndarray:
+    """(size, size, 3) uint8: the centre crop x crop (or the short side, if smaller), bilinear-resized (CelebA's
+    aligned faces, LFW's centred ones)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
             im = im.convert("RGB")
     except (OSError, UnidentifiedImageError) as exc:
-        raise UsageError(f"celeba: {path}: not a readable image ({exc})") from None
+        raise UsageError(f"{dataset}: {path}: not a readable image ({exc})") from None
     w, h = im.size
-    s = min(CROP, w, h)
+    s = min(crop, w, h)
     left, top = (w - s) // 2, (h - s) // 2
     return np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR))
 
@@ -73,7 +74,7 @@ def _decode_split(names: list[str], size: int, *, what: str) -> Split:
     images = np.empty((len(names), size, size, 3), dtype=np.uint8)
     with Progress(total=len(names), desc=f"celeba: decoding {what}", unit="img") as bar:
         for i, name in enumerate(names):
-            images[i] = decode_celeba_image(celeba_dir() / IMAGE_DIR / name, size)
+            images[i] = decode_centre_crop(celeba_dir() / IMAGE_DIR / name, size)
             bar.update(1)
     return Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()))
 

@@ -20,8 +20,9 @@ class DownloadError(UsageError):
     """No mirror could deliver a file; the message says which file and the last reason."""
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
+def digest_of(path: Path, algorithm: str) -> str:
+    """The hex digest of a file (hashlib's algorithm name: md5, sha256), read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
@@ -67,7 +68,7 @@ def _download_one(base_urls: Sequence[str], name: str, target: Path, *, md5: str
 
         def fetch_and_check(tmp: Path, url: str = url) -> None:
             _fetch(url, tmp, timeout)
-            if md5 is not None and md5_of(tmp) != md5:
+            if md5 is not None and digest_of(tmp, "md5") != md5:
                 raise UsageError(f"checksum mismatch for {url}")
             if verify is not None:
                 verify(tmp)
@@ -80,14 +81,6 @@ def _download_one(base_urls: Sequence[str], name: str, target: Path, *, md5: str
     raise DownloadError(f"could not download {name} ({'; '.join(reasons) or 'no mirrors given'})")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_file(urls: Sequence[str], target: Path, *, sha256: str, timeout: float = 30.0) -> Path:
     """Ensure `target` exists: the first of `urls` (full URLs, mirrors of one file) whose body has the
     given SHA-256 is renamed into place. Raises DownloadError naming every mirror's reason."""
@@ -98,7 +91,7 @@ def download_file(urls: Sequence[str], target: Path, *, sha256: str, timeout: fl
     for url in urls:
         def fetch_and_check(tmp: Path, url: str = url) -> None:
             _fetch(url, tmp, timeout)
-            if sha256_of(tmp) != sha256:
+            if digest_of(tmp, "sha256") != sha256:
                 raise UsageError(f"checksum mismatch for {url}")
 
         try:

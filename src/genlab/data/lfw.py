@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genlab.data.celeba import decode_centre_crop
 from genlab.data.download import DownloadError, download_file
 from genlab.errors import UsageError
 from genlab.paths import data_dir
@@ -85,21 +86,6 @@ def fetch(root: Path | None = None) -> Path:
     return root
 
 
-def decode(path: Path, size: int) -> np.ndarray:
-    """(size, size, 3) uint8: the centre CROP x CROP of an LFW photo, bilinear-resized."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-    except (OSError, UnidentifiedImageError) as exc:
-        raise UsageError(f"lfw: {path}: not a readable image ({exc})") from None
-    w, h = im.size
-    s = min(CROP, w, h)
-    left, top = (w - s) // 2, (h - s) // 2
-    return np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR))
-
-
 def load_lfw(*, image_size: int | None = None) -> Dataset:
     import torch
 
@@ -117,7 +103,7 @@ def load_lfw(*, image_size: int | None = None) -> Dataset:
         images = np.empty((len(files), size, size, 3), dtype=np.uint8)
         with Progress(total=len(files), desc="lfw: decoding", unit="img") as bar:
             for i, path in enumerate(files):
-                images[i] = decode(path, size)
+                images[i] = decode_centre_crop(path, size, crop=CROP, dataset="lfw")
                 bar.update(1)
         train, test = carve_test(Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy())), 0.1, seed=0)
         return Dataset(name="lfw", train=train, test=test, classes=None, kind="image",

@@ -165,6 +165,17 @@ def aggregate_near_prior(*, means_mean: list, means_cov: list, mean_tol: float =
                   f"largest |Cov - I| entry {_fmt(worst_cov)} ({'<=' if worst_cov <= cov_tol else '>'} {cov_tol})")
 
 
+def aggregate_posterior_near_prior(*, means_mean: list, means_cov: list, posterior_var_mean: list,
+                                   mean_tol: float = 0.2, cov_tol: float = 0.3):
+    """The aggregate posterior q(z) = E_x q(z|x) (what training pulls towards the prior): its mean is the means'
+    mean, its covariance Cov(mu) + E[diag sigma^2]; each within the same tolerances of N(0, I). (The means
+    alone have covariance I - E[diag sigma^2] at best, so for them a gap from I is expected.)"""
+    d = len(means_mean)
+    cov = [[float(means_cov[i][j]) + (float(posterior_var_mean[i]) if i == j else 0.0) for j in range(d)]
+           for i in range(d)]
+    return aggregate_near_prior(means_mean=means_mean, means_cov=cov, mean_tol=mean_tol, cov_tol=cov_tol)
+
+
 def some_units_active(*, active_units: int, latent_dim: int):
     """The KL per dimension singles out the units the model uses: at least one, and not all of them."""
     held = 0 < active_units < latent_dim
@@ -284,6 +295,8 @@ CHECKS: tuple[Check, ...] = (
           "least 0.7 (chance 0.1).", classes_cluster),
     Check("vae-latent", "The aggregate of encoded means is near N(0, I): each coordinate's mean within 0.2 of "
           "0, the covariance within 0.3 of the identity.", aggregate_near_prior),
+    Check("vae-latent", "The aggregate posterior E_x q(z|x) is near N(0, I): its mean within 0.2 of 0, its "
+          "covariance Cov(mu) + E[sigma^2] within 0.3 of the identity.", aggregate_posterior_near_prior),
     Check("vae-latent", "The KL per dimension shows the 200-D VAE using some of its units but not all.",
           some_units_active),
     Check("dann-two-moons", "DANN's target accuracy beats source-only by at least 0.10 (mean over 3 seeds, "

@@ -162,7 +162,11 @@ def aggregate_means(run, *, n: int = 2000) -> dict:
     x, _ = test_images(run, n)
     means, _ = encoded(run, x, seed=0)
     mean, cov = mean_and_cov(means)
-    return {"means_mean": mean, "means_cov": cov}
+    out = {"means_mean": mean, "means_cov": cov}
+    if run.config.family == "vae":  # E[sigma^2] per dim: the rest of the aggregate posterior's covariance
+        _, logvar = run.task.posterior(x)
+        out["posterior_var_mean"] = [float(v) for v in logvar.exp().mean(0).double().cpu()]
+    return out
 
 
 def dann_measured(res: dict) -> dict:
