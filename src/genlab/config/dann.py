@@ -45,7 +45,8 @@ DATA_DEFAULTS = {
 
 SCHEDULE_HELP = ("constant, or ganin: lambda_p = 2 / (1 + exp(-gamma p)) - 1 (times --lambda), p = step / "
                  "(--epochs x steps per epoch), or step / --max-steps with --epochs 0; a smaller --max-steps "
-                 "stops early without changing the schedule (default: ganin, or constant when --lambda is given)")
+                 "stops early without changing the schedule (default: ganin, or constant when --lambda is given; "
+                 "the two-moons setting keeps ganin, see --print-config)")
 
 
 @dataclass(frozen=True)
