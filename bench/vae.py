@@ -32,8 +32,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _pytorch_examples_vae import VAE as ExampleVAE  # pytorch/examples' model and loss, as written there
+from _pytorch_examples_vae import loss_function as example_loss
 from _torchvision_layout import FMNIST, torchvision_root  # bench/ is on sys.path as a script
-from torch import nn
 
 BATCH, HIDDEN, LATENT, PIXELS, LR = 128, 400, 20, 784, 1e-3
 
@@ -85,26 +86,6 @@ def time_genlab(run_dir: Path, seed: int, *, autograd: bool = False) -> tuple[Cl
 
 
 # --- the pytorch/examples way ------------------------------------------------------------------------------
-
-class ExampleVAE(nn.Module):
-    """pytorch/examples vae/main.py's model, as written there."""
-
-    def __init__(self):
-        super().__init__()
-        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
-        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
-
-    def forward(self, x):
-        h1 = F.relu(self.fc1(x.view(-1, 784)))
-        mu, logvar = self.fc21(h1), self.fc22(h1)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
-
-
-def example_loss(recon_x, x, mu, logvar):
-    bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
-    return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-
 
 def time_baseline(root: Path, out: Path, seed: int) -> tuple[Clock, float]:
     from torch.utils.data import DataLoader
