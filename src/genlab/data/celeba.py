@@ -65,18 +65,31 @@ def decode_centre_crop(path: Path, size: int, *, crop: int = CROP, dataset: str 
     return np.asarray(im.crop((left, top, left + s, top + s)).resize((size, size), Image.Resampling.BILINEAR))
 
 
+def decode_chunk(paths: list[Path], size: int, crop: int = CROP, dataset: str = "celeba") -> np.ndarray:
+    """(n, 3, size, size) uint8 for a chunk of paths (the worker function of genlab.data.parallel: module-level,
+    torch-free, so spawned workers import it cheaply)."""
+    out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
+    for i, path in enumerate(paths):
+        out[i] = decode_centre_crop(path, size, crop=crop, dataset=dataset).transpose(2, 0, 1)
+    return out
+
+
+def decode_all(paths: list[Path], size: int, *, crop: int, dataset: str, desc: str) -> np.ndarray:
+    """(N, 3, size, size) uint8, decoded in parallel over the cores (genlab.data.parallel) into one array."""
+    from genlab.data.parallel import decode_into
+
+    out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
+    return decode_into(out, paths, decode_chunk, (size, crop, dataset), desc=desc)
+
+
 def _decode_split(names: list[str], size: int, *, what: str) -> Split:
     import torch
 
     from genlab.data.dataset import Split
-    from genlab.progress import Progress
 
-    images = np.empty((len(names), size, size, 3), dtype=np.uint8)
-    with Progress(total=len(names), desc=f"celeba: decoding {what}", unit="img") as bar:
-        for i, name in enumerate(names):
-            images[i] = decode_centre_crop(celeba_dir() / IMAGE_DIR / name, size)
-            bar.update(1)
-    return Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy()))
+    paths = [celeba_dir() / IMAGE_DIR / name for name in names]
+    images = decode_all(paths, size, crop=CROP, dataset="celeba", desc=f"celeba: decoding {what}")
+    return Split(torch.from_numpy(images))
 
 
 def load_celeba(*, image_size: int | None = None) -> Dataset:

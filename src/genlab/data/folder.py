@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from genlab.data.cache import cache_key, cached
-from genlab.data.dataset import Dataset, Split, carve_test
 from genlab.errors import UsageError
+
+if TYPE_CHECKING:  # torch is imported where used: decoding workers import this module and need no torch
+    import torch
+
+    from genlab.data.dataset import Dataset
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 GRAY_MODES = ("1", "L", "LA")
@@ -41,6 +44,8 @@ def scan(root: Path) -> tuple[list[Path], int]:
 
 def class_labels(root: Path, files: list[Path]) -> tuple[tuple[str, ...], torch.Tensor] | None:
     """(class names, (N,) int64 labels) when the files follow root/CLASS/..., else None."""
+    import torch
+
     parts = [f.relative_to(root).parts for f in files]
     if any(len(p) < 2 for p in parts):
         return None  # an image directly in root: not the one-subfolder-per-class layout
@@ -88,7 +93,11 @@ def _square_resize(image, size: int):
 
 
 def decode_images(files: list[Path], *, image_size: int | None) -> torch.Tensor:
-    """(N, C, H, W) uint8 from image files; C = 1 when all are grayscale, else 3."""
+    """(N, C, H, W) uint8 from image files; C = 1 when all are grayscale, else 3 (decoded in parallel over the
+    cores for big sets: genlab.data.parallel)."""
+    import torch
+
+    from genlab.data.parallel import decode_into
     from genlab.progress import Progress
 
     headers = {}
@@ -104,18 +113,27 @@ def decode_images(files: list[Path], *, image_size: int | None) -> torch.Tensor:
             (w1, h1), (w2, h2) = sorted(sizes)[:2]
             raise UsageError(f"images differ in size ({w1}x{h1}, {w2}x{h2}, ...); pass an image size "
                              f"(--image-size N) to resize them all to N x N")
+    if image_size is not None:
+        h = w = image_size
+    else:
+        w, h = next(iter(headers.values()))[1]
+    out = np.empty((len(files), 1 if gray else 3, h, w), dtype=np.uint8)
+    decode_into(out, files, decode_chunk, (gray, image_size), desc="decoding images")
+    return torch.from_numpy(out)
+
+
+def decode_chunk(files: list[Path], gray: bool, image_size: int | None) -> np.ndarray:
+    """(n, C, H, W) uint8 for a chunk of files (the worker function of genlab.data.parallel: module-level and
+    torch-free). Every file has the same size here: decode_images checked it, or image_size resizes."""
     arrays = []
-    with Progress(total=len(files), desc="decoding images", unit="img") as bar:
-        for f in files:
-            with _open(f) as image:
-                image = image.convert("L" if gray else "RGB")
-            if image_size is not None:
-                image = _square_resize(image, image_size)
-            arrays.append(np.asarray(image))
-            bar.update(1)
-    stacked = np.stack(arrays)  # (N, H, W) or (N, H, W, 3)
-    x = stacked[:, None] if gray else stacked.transpose(0, 3, 1, 2)
-    return torch.from_numpy(np.ascontiguousarray(x))
+    for f in files:
+        with _open(f) as image:
+            image = image.convert("L" if gray else "RGB")
+        if image_size is not None:
+            image = _square_resize(image, image_size)
+        arrays.append(np.asarray(image))
+    stacked = np.stack(arrays)  # (n, H, W) or (n, H, W, 3)
+    return np.ascontiguousarray(stacked[:, None] if gray else stacked.transpose(0, 3, 1, 2))
 
 
 def load_folder_spec(path: str, *, image_size: int | None = None) -> Dataset:
@@ -129,11 +147,15 @@ def load_folder_spec(path: str, *, image_size: int | None = None) -> Dataset:
               f"(images: {', '.join(IMAGE_EXTENSIONS)})", file=sys.stderr)
     if not files:
         raise UsageError(f"folder:{path}: no images found (looked recursively for {', '.join(IMAGE_EXTENSIONS)})")
+    from genlab.data.cache import cache_key, cached
+
     name = f"folder:{path}"
     return cached(cache_key(name, files, image_size=image_size), lambda: _build(root, files, name, image_size))
 
 
 def _build(root: Path, files: list[Path], name: str, image_size: int | None) -> Dataset:
+    from genlab.data.dataset import Dataset, Split, carve_test
+
     try:
         images = decode_images(files, image_size=image_size)
     except UsageError as exc:

@@ -14,9 +14,7 @@ import tarfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from genlab.data.celeba import decode_centre_crop
+from genlab.data.celeba import decode_all
 from genlab.data.download import DownloadError, download_file
 from genlab.errors import UsageError
 from genlab.paths import data_dir
@@ -31,20 +29,16 @@ IMAGES = 13233
 CROP = 125
 DEFAULT_SIZE = 64
 
-
 def lfw_dir() -> Path:
     return data_dir() / "lfw"
-
 
 def image_files(root: Path | None = None) -> list[Path]:
     """The unpacked photos, in a fixed order: root/lfw/PERSON/PERSON_NNNN.jpg."""
     return sorted((root or lfw_dir()).glob("lfw/*/*.jpg"))
 
-
 def is_present(root: Path | None = None) -> bool:
     root = root or lfw_dir()
     return (root / ".unpacked").is_file() or (root / ARCHIVE).is_file()
-
 
 def unpack(archive: Path, dest: Path) -> int:
     """Extract the regular .jpg members under lfw/ into dest (refusing anything else: no links, no paths
@@ -70,7 +64,6 @@ def unpack(archive: Path, dest: Path) -> int:
     (dest / ".unpacked").write_text(f"{count}\n")
     return count
 
-
 def fetch(root: Path | None = None) -> Path:
     """Download (once) and unpack (once) into root; returns root."""
     root = root or lfw_dir()
@@ -85,13 +78,11 @@ def fetch(root: Path | None = None) -> Path:
     unpack(archive, root)
     return root
 
-
 def load_lfw(*, image_size: int | None = None) -> Dataset:
     import torch
 
     from genlab.data.cache import cache_key, cached
     from genlab.data.dataset import Dataset, Split, carve_test
-    from genlab.progress import Progress
 
     root = fetch()
     files = image_files(root)
@@ -100,12 +91,8 @@ def load_lfw(*, image_size: int | None = None) -> Dataset:
     size = image_size or DEFAULT_SIZE
 
     def build() -> Dataset:
-        images = np.empty((len(files), size, size, 3), dtype=np.uint8)
-        with Progress(total=len(files), desc="lfw: decoding", unit="img") as bar:
-            for i, path in enumerate(files):
-                images[i] = decode_centre_crop(path, size, crop=CROP, dataset="lfw")
-                bar.update(1)
-        train, test = carve_test(Split(torch.from_numpy(images.transpose(0, 3, 1, 2).copy())), 0.1, seed=0)
+        images = decode_all(files, size, crop=CROP, dataset="lfw", desc="lfw: decoding")
+        train, test = carve_test(Split(torch.from_numpy(images)), 0.1, seed=0)
         return Dataset(name="lfw", train=train, test=test, classes=None, kind="image",
                        source_note=f"Labeled Faces in the Wild, {len(files)} photos, centre {CROP}px -> {size}px")
 
