@@ -105,3 +105,16 @@ def test_wgan_gp_and_hinge_with_spectral_norm_train_finite_and_resume_exactly(tm
     rows = _io.read_jsonl(tmp_path / "hinge" / "metrics.jsonl")
     assert any("score_real" in r and math.isfinite(r["loss_d"]) for r in rows if r["split"] == "train")
     assert any("critic_gap" in r for r in rows if r["split"] == "validation")
+
+
+def test_a_gan_run_without_compile_never_imports_dynamo(tmp_path):
+    """The GAN's updates clear gradients inside dynamo_unimported too (torch.optim would import
+    torch._dynamo, ~1.5 s of start-up, only to keep the compiler off zero_grad)."""
+    import subprocess
+    import sys
+
+    code = (f"import sys\nfrom genlab.cli import main\nassert main(['train', 'gan', '--data', 'digits', '--net', "
+            f"'mlp', '--hidden', '16', '--epochs', '0', '--max-steps', '3', '--quiet', '--out', {str(tmp_path / 'r')!r}]"
+            ") == 0\nassert 'torch._dynamo' not in sys.modules, 'imported'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -32,7 +32,7 @@ from genlab.objectives.gan import (
     wasserstein_critic_loss,
 )
 from genlab.training import task as base
-from genlab.training.adam import make_adam
+from genlab.training.adam import dynamo_unimported, make_adam
 from genlab.training.capabilities import Sampler
 from genlab.training.task import DataInfo, TrainingDiverged
 
@@ -139,7 +139,8 @@ class AdversarialGame:
     def _update(self, name: str, loss: torch.Tensor) -> torch.Tensor:
         """zero_grad, backward, step (through the gradient scaler if any); returns the unscaled grad norm."""
         opt, scaler, module = self.task.optimizers[name], self.task.scaler, self.task.modules[name]
-        opt.zero_grad(set_to_none=True)
+        with dynamo_unimported():  # torch.optim would import torch._dynamo (seconds) for this call
+            opt.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward()
             norm = grad_norm(module)
