@@ -8,7 +8,7 @@ import shlex
 
 from genlab.cli import build_parser
 from genlab.cli.train import build_config
-from genlab.experiments.lecture import train_cached
+from genlab.experiments.lecture_runs import train_cached
 from genlab.experiments.runner import Context
 
 

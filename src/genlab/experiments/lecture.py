@@ -20,75 +20,19 @@ from genlab.config.command import train_command
 from genlab.config.gan_1d import Config as Gan1dConfig
 from genlab.experiments import autoencoders as aex
 from genlab.experiments import measures
-from genlab.experiments.runner import Context, Experiment, MissingData, Outcome
-
-
-def _budget(ctx: Context, quick: int, default: int) -> int:
-    return quick if ctx.profile == "quick" else default
-
-
-def _available(name: str) -> bool:
-    return any(entry["name"] == name and entry["available"] for entry in gdata.catalog())
-
-
-def train_cached(ctx: Context, key: str, family: str, spec: str, *, steps: int, batch_size: int = 64,
-                 image_size: int | None = None, lr: float | None = None, **model):
-    """Train (or resume, or reuse) a run under DIR/runs/KEY and load it."""
-    from genlab.config.families import from_options
-    from genlab.training import loop
-    from genlab.training.device import resolve_device
-    from genlab.training.runfolder import load_run
-
-    options = {"data": spec, "image_size": image_size, "epochs": 0, "max_steps": steps, "batch_size": batch_size,
-               "seed": ctx.seed, "device": ctx.device, "checkpoint_every": max(50, steps // 10),
-               "log_every": max(5, steps // 100), **model}
-    config = from_options(family, options if lr is None else {**options, "lr": lr})
-    command = train_command(config, out=f"runs/{key}")  # what a reader types to train the same run alone
-    ctx.commands[:] = [c for c in ctx.commands if not c.endswith(f"--out runs/{key}")] + [command]
-    run_dir = ctx.out / "runs" / key
-    loop.train(config, run_dir, resume=True, progress=False)
-    return load_run(run_dir, device=resolve_device(ctx.device))
-
-
-def faces_spec() -> str:
-    """CelebA when placed, else the full LFW when downloaded (`genlab datasets show lfw` fetches it), else the
-    100 faces scikit-image ships; the sections say which."""
-    if _available("celeba"):
-        return "celeba"
-    if _available("lfw"):
-        return "lfw"
-    if _available("lfw-faces"):
-        return "lfw-faces"
-    raise MissingData("no face dataset: put CelebA in the data dir (see `genlab datasets`) or install "
-                      "scikit-image for lfw-faces")
-
-
-# The face nets. lfw-faces is 90 training faces of 25x25: at their native size (upsampling to 32x32 only
-# blurred them), an MLP with one hidden layer of 256 and a 32-D code, trained on random mirror images and
-# shifts of up to 2 px. Measured on its 10 test faces (seeds 0-1): test MSE 0.32-0.40 of the mean face's,
-# where the previous 200-D conv AE on upsampled faces (no augmentation) reconstructed unseen faces barely
-# better than the mean face (a 200-D code for 90 faces memorises them; 16-32 dims generalise, PCA-16 alone
-# gives 0.44). The VAE uses the same nets, so decoded noise compares like with like. CelebA: conv nets.
-# All 90 faces train (validation=0): a 10% hold-out would leave 81, and the sections measure on the test faces.
-FACE_NETS = {"lfw-faces": {"hidden": (256,), "latent_dim": 32, "flip": True, "shift": 2, "batch_size": 32,
-                           "validation": 0},
-             "lfw": {"arch": "conv", "latent_dim": 128, "flip": True, "batch_size": 64},    # 64x64, not run here
-             "celeba": {"image_size": 32, "arch": "conv", "latent_dim": 200, "flip": True, "batch_size": 64}}
-
-
-def _face_label(spec: str) -> str:
-    return {"lfw-faces": "lfw-faces (25x25, native; flips and shifts)", "lfw": "lfw (64x64, native; flips)"}.get(
-        spec, f"{spec} (32x32, flips)")
-
-
-def _faces_ae(ctx: Context):
-    spec = faces_spec()
-    return spec, train_cached(ctx, "ae-faces", "ae", spec, steps=_budget(ctx, 60, 4000), **FACE_NETS[spec])
-
-
-def _faces_vae(ctx: Context):
-    spec = faces_spec()
-    return spec, train_cached(ctx, "vae-faces", "vae", spec, steps=_budget(ctx, 60, 4000), **FACE_NETS[spec])
+from genlab.experiments.lecture_runs import (
+    available,
+    budget,
+    digits_spec,
+    face_label,
+    faces_ae,
+    faces_vae,
+    featurenet_fid_of,
+    last_test,
+    lecture_featurenet,
+    train_cached,
+)
+from genlab.experiments.runner import Context, Experiment, Outcome
 
 
 def _fig(ctx: Context, key: str, name: str) -> Path:
@@ -96,55 +40,55 @@ def _fig(ctx: Context, key: str, name: str) -> Path:
 
 
 def ae_recon(ctx: Context) -> Outcome:
-    spec, run = _faces_ae(ctx)
+    spec, run = faces_ae(ctx)
     path = _fig(ctx, "ae-recon", "ae_reconstruction.png")
     numbers = aex.ae_reconstruction(run, path)
     measured = measures.reconstruction_vs_mean(run)
-    return Outcome([ctx.rel(path)], {"test mse per pixel": numbers["mse"]}, data=_face_label(spec),
+    return Outcome([ctx.rel(path)], {"test mse per pixel": numbers["mse"]}, data=face_label(spec),
                    measured=measured)
 
 
 def ae_noisy(ctx: Context) -> Outcome:
-    spec, run = _faces_ae(ctx)
+    spec, run = faces_ae(ctx)
     path = _fig(ctx, "ae-noisy-latent", "ae_latent_noise.png")
     x, _ = aex.test_images(run, 256)
     by_std, code_std = measures.noise_mse_by_code_std(run, x)  # noise in units of the codes' own std
     aex.ae_latent_noise(run, path, sigmas=tuple(float(m) * code_std for m in by_std))
     shown = {f"mse, sigma={m} x code std ({len(x)} test images)": v for m, v in by_std.items()}
-    return Outcome([ctx.rel(path)], {**shown, "std of the codes": code_std}, data=_face_label(spec),
+    return Outcome([ctx.rel(path)], {**shown, "std of the codes": code_std}, data=face_label(spec),
                    measured={"mse_by_code_std": by_std, "code_std": code_std})
 
 
 def ae_noise_only(ctx: Context) -> Outcome:
-    spec, run = _faces_ae(ctx)
+    spec, run = faces_ae(ctx)
     path = _fig(ctx, "ae-noise-only", "ae_noise_decode.png")
     numbers = aex.ae_noise_decode(run, path)
-    return Outcome([ctx.rel(path)], numbers, data=_face_label(spec), measured=measures.noise_vs_reconstruction(run),
+    return Outcome([ctx.rel(path)], numbers, data=face_label(spec), measured=measures.noise_vs_reconstruction(run),
                    note="The codes of the test images are not N(0, I), so decoding N(0, I) lands off the data.")
 
 
 def vae_sample_recon(ctx: Context) -> Outcome:
-    spec, run = _faces_vae(ctx)
+    spec, run = faces_vae(ctx)
     path = _fig(ctx, "vae-recon", "vae_reconstruction.png")
     numbers = aex.vae_reconstruction(run, path)
-    return Outcome([ctx.rel(path)], numbers, data=_face_label(spec),
+    return Outcome([ctx.rel(path)], numbers, data=face_label(spec),
                    measured=measures.reconstruction_vs_mean(run))
 
 
 def vae_generate(ctx: Context) -> Outcome:
-    spec, run = _faces_vae(ctx)
+    spec, run = faces_vae(ctx)
     figures, numbers = [], {}
     path = _fig(ctx, "vae-generation", "vae_generation_faces.png")
     aex.vae_generation(run, path)
     figures.append(ctx.rel(path))
-    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 4000), batch_size=128,
                       latent_dim=200, hidden=(400,))
     path = _fig(ctx, "vae-generation", "vae_generation_fashion_mnist.png")
     aex.vae_generation(fm, path)
     figures.append(ctx.rel(path))
-    numbers.update({f"fashion-mnist test {k}": v for k, v in _last_test(fm.run_dir).items()})
-    _, ae_faces = _faces_ae(ctx)  # nearest training image of decoded N(0, I): VAE samples vs the AE's noise
-    ae_fm = train_cached(ctx, "ae-fashion", "ae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+    numbers.update({f"fashion-mnist test {k}": v for k, v in last_test(fm.run_dir).items()})
+    _, ae_faces = faces_ae(ctx)  # nearest training image of decoded N(0, I): VAE samples vs the AE's noise
+    ae_fm = train_cached(ctx, "ae-fashion", "ae", "fashion-mnist", steps=budget(ctx, 60, 4000), batch_size=128,
                          latent_dim=200, hidden=(400,))  # the VAE's nets, without the KL term
     path = _fig(ctx, "vae-generation", "ae_noise_decode_fashion_mnist.png")
     aex.ae_noise_decode(ae_fm, path)
@@ -153,27 +97,12 @@ def vae_generate(ctx: Context) -> Outcome:
     for name, r in (("faces_vae_nn", run), ("faces_ae_nn", ae_faces), ("fashion_vae_nn", fm),
                     ("fashion_ae_nn", ae_fm)):
         measured[name], measured[name + "_se"] = measures.samples_nearest(r)
-    return Outcome(figures, numbers, data=f"{_face_label(spec)}; fashion-mnist, 200-D latent", measured=measured)
-
-
-def _last_test(run_dir: Path) -> dict:
-    """The run's numbers on its test split, measured now (training's epoch-end rows are on a validation
-    split carved from train, so the page's test numbers come from `genlab evaluate`'s own code)."""
-    from genlab.training.evaluation import evaluate_run
-    from genlab.training.runfolder import load_run
-
-    cpu = torch.device("cpu")
-    numbers = evaluate_run(load_run(Path(run_dir), device=cpu), device=cpu)
-    return {k: v for k, v in numbers.items() if isinstance(v, float)}
-
-
-def digits_spec() -> str:
-    return "mnist" if _available("mnist") else "mnist-5k"
+    return Outcome(figures, numbers, data=f"{face_label(spec)}; fashion-mnist, 200-D latent", measured=measured)
 
 
 def _digits_vae_2d(ctx: Context):
     spec = digits_spec()
-    return spec, train_cached(ctx, "vae-digits-2d", "vae", spec, steps=_budget(ctx, 100, 6000), batch_size=128,
+    return spec, train_cached(ctx, "vae-digits-2d", "vae", spec, steps=budget(ctx, 100, 6000), batch_size=128,
                               latent_dim=2, hidden=(512, 256))
 
 
@@ -195,7 +124,7 @@ def manifold(ctx: Context) -> Outcome:
     means, _ = aex.encoded(run, x, seed=0)
     html = explorer_html(tiles, extent=extent, points=means.cpu(), labels=labels)
     measured = measures.latent_clusters(run)
-    numbers = {"test " + k: v for k, v in _last_test(run.run_dir).items()}
+    numbers = {"test " + k: v for k, v in last_test(run.run_dir).items()}
     if "knn_accuracy" in measured:
         numbers[f"{measured['k']}-NN accuracy of the encoded test means"] = measured["knn_accuracy"]
     return Outcome([ctx.rel(lin), ctx.rel(icdf)], numbers, data=f"{spec}, 2-D latent", html=html, measured=measured,
@@ -210,7 +139,7 @@ def latent_distribution(ctx: Context) -> Outcome:
         path = _fig(ctx, "vae-latent", name)
         fn(run, path)
         figures.append(ctx.rel(path))
-    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=_budget(ctx, 60, 4000), batch_size=128,
+    fm = train_cached(ctx, "vae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 4000), batch_size=128,
                       latent_dim=200, hidden=(400,))
     path = _fig(ctx, "vae-latent", "kl_per_dim_fashion_mnist.png")
     kl = aex.kl_per_dim(fm, path)
@@ -236,11 +165,11 @@ def elbo_recap(ctx: Context) -> Outcome:
 def reparameterization(ctx: Context) -> Outcome:
     from genlab.experiments.reparam import reparam_experiment
 
-    run = train_cached(ctx, "vae-reparam", "vae", "fashion-mnist", steps=_budget(ctx, 100, 400), batch_size=128,
+    run = train_cached(ctx, "vae-reparam", "vae", "fashion-mnist", steps=budget(ctx, 100, 400), batch_size=128,
                        latent_dim=4, hidden=(256,))
     x, _ = aex.test_images(run, 1)
     folder = ctx.folder("reparam")
-    res = reparam_experiment(folder, run, x, exact_samples=_budget(ctx, 50_000, 200_000), seed=ctx.seed)
+    res = reparam_experiment(folder, run, x, exact_samples=budget(ctx, 50_000, 200_000), seed=ctx.seed)
     numbers = {}
     for case, cell in (("closed form", res["closed_form"]), ("VAE encoder", res["vae"])):
         for name in ("reparameterized", "score function"):
@@ -261,7 +190,7 @@ def dann_moons(ctx: Context) -> Outcome:
     setup = dann.SETUPS["two-moons"]
     if ctx.profile == "quick":
         setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, max_steps=300))
-    res = dann.compare("two-moons", seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
+    res = dann.compare("two-moons", seeds=budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
     return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
                    data="two-moons -> two moons rotated 35 degrees (150 points per domain)",
                    measured=measures.dann_measured(res))
@@ -271,11 +200,11 @@ def dann_digits(ctx: Context) -> Outcome:
     from genlab.experiments import dann
 
     folder = ctx.folder("dann-digits")
-    task = "mnist" if _available("mnist") else "mnist-5k"
+    task = "mnist" if available("mnist") else "mnist-5k"
     setup = dann.SETUPS[task]
     if ctx.profile == "quick":  # a pipeline check: a few dozen steps per mode
         setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, epochs=0, max_steps=40))
-    res = dann.compare(task, seeds=_budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
+    res = dann.compare(task, seeds=budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
     return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
                    data=f"{res['source']} -> {res['target']}", measured=measures.dann_measured(res),
                    note="For orientation: Ganin et al. (2016) report 0.7666 target accuracy for DANN on MNIST -> "
@@ -298,7 +227,7 @@ def gan_1d(ctx: Context) -> Outcome:
     stages = gex.stages_experiment(folder, steps=steps, seed=ctx.seed)
     ctx.commands.append(train_command(gex.config_1d(Gan1dConfig(), data="gauss-1d", max_steps=max(steps),
                                                     seed=ctx.seed), out="runs/gan-1d"))
-    optimum = gex.optimum_experiment(folder, steps=_budget(ctx, 200, 1500), seed=ctx.seed)
+    optimum = gex.optimum_experiment(folder, steps=budget(ctx, 200, 1500), seed=ctx.seed)
     numbers = {f"step {s['step']}: max |D - D*|": s["max_abs_d_minus_d_star"] for s in stages["stages"]}
     numbers.update({"fixed affine G: max |D - D*| after training D": optimum["max_abs_error"],
                     "V(D*, G) by integration": optimum["value_at_d_star"],
@@ -311,34 +240,11 @@ def gan_1d(ctx: Context) -> Outcome:
                    measured=measured)
 
 
-def lecture_featurenet(ctx: Context, spec: str, image_size: int | None) -> Path:
-    """The feature net behind the lecture's FIDs (trained once under DIR/featurenet, then reused): the same
-    net and recipe as `genlab featurenet train` (3 epochs; a pipeline-check budget in the quick profile)."""
-    from genlab.metrics import featurenet as fnet
-    from genlab.training.device import resolve_device
-
-    net_dir = ctx.out / "featurenet" / fnet.dataset_key(spec, image_size)
-    if not (net_dir / fnet.META).is_file():
-        dataset = gdata.load(spec, image_size=image_size)
-        net, record = fnet.train(dataset, epochs=3, max_steps=_budget(ctx, 60, None), batch_size=128, lr=3e-3,
-                                 seed=0, device=resolve_device(ctx.device))
-        fnet.save(net_dir, net, record, image_size=image_size)
-    return net_dir
-
-
-def _fid(run, net_dir: Path) -> float:
-    from genlab.metrics.sample_quality import featurenet_fid
-
-    dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
-    return featurenet_fid(run.task, dataset, featurenet_dir=net_dir, image_size=run.config.data.image_size,
-                          device=run.task.device)
-
-
 def dcgan(ctx: Context) -> Outcome:
     from genlab.experiments import gan as gex
 
-    options = {"batch_size": 64, "image_size": 32, "ngf": _budget(ctx, 16, 32), "ndf": _budget(ctx, 16, 32)}
-    total = _budget(ctx, 30, 4500)
+    options = {"batch_size": 64, "image_size": 32, "ngf": budget(ctx, 16, 32), "ndf": budget(ctx, 16, 32)}
+    total = budget(ctx, 30, 4500)
     net_dir = lecture_featurenet(ctx, "fashion-mnist", 32)
     # FID over training: the run is trained to an early stage, measured, then resumed to the end (the same
     # weights an unbroken run reaches: resume is exact), and measured again. Stages measured are recorded, so
@@ -346,13 +252,13 @@ def dcgan(ctx: Context) -> Outcome:
     folder = ctx.folder("dcgan")
     record_path = folder / "fid_over_training.json"
     fids = {int(k): v for k, v in json.loads(record_path.read_text()).items()} if record_path.exists() else {}
-    stage = _budget(ctx, 10, 900)
+    stage = budget(ctx, 10, 900)
     early = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=stage, **options)
     if early.meta.get("step") == stage:
-        fids[stage] = _fid(early, net_dir)
+        fids[stage] = featurenet_fid_of(early, net_dir)
         io.write_json(record_path, fids)
     run = train_cached(ctx, "dcgan-fashion", "gan", "fashion-mnist", steps=total, **options)
-    fids[total] = _fid(run, net_dir)
+    fids[total] = featurenet_fid_of(run, net_dir)
     io.write_json(record_path, fids)
     fid_first, fid_last = fids.get(stage), fids[total]
     samples = sorted((run.run_dir / "samples").glob("*.png"))
@@ -368,7 +274,7 @@ def dcgan(ctx: Context) -> Outcome:
         dst.write_bytes(p.read_bytes())
         copies.append(ctx.rel(dst))
     memorised = measures.d_memorisation(run)
-    numbers = {"test " + k: v for k, v in _last_test(run.run_dir).items()}
+    numbers = {"test " + k: v for k, v in last_test(run.run_dir).items()}
     numbers.update({"mean D(x), 1000 train images": memorised["d_real_train"],
                     "mean D(x), 1000 test images": memorised["d_real_test"],
                     **{f"feature-net FID at step {s}": v for s, v in sorted(fids.items())}})
@@ -383,7 +289,7 @@ def considerations(ctx: Context) -> Outcome:
     from genlab.experiments import gan as gex
 
     folder = ctx.folder("gan-considerations")
-    sat = gex.saturation_experiment(folder, steps=_budget(ctx, 100, 600), seed=ctx.seed)
+    sat = gex.saturation_experiment(folder, steps=budget(ctx, 100, 600), seed=ctx.seed)
     numbers = {}
     for loss, cell in sat.items():
         for key, value in cell.items():
