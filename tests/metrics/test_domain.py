@@ -38,5 +38,5 @@ def test_unequal_sizes_are_balanced_and_seeded():
 def test_bad_shapes_are_refused():
     with pytest.raises(ValueError, match="same F"):
         proxy_a_distance(torch.zeros(10, 2), torch.zeros(10, 3))
-    with pytest.raises(ValueError, match="at least 4"):
+    with pytest.raises(ValueError, match="at least 5"):
         proxy_a_distance(torch.zeros(3, 2), torch.zeros(10, 2))

@@ -166,6 +166,12 @@ def aggregate_means(run, *, n: int = 2000) -> dict:
     if run.config.family == "vae":  # E[sigma^2] per dim: the rest of the aggregate posterior's covariance
         _, logvar = run.task.posterior(x)
         out["posterior_var_mean"] = [float(v) for v in logvar.exp().mean(0).double().cpu()]
+        # At any stationary point of the training ELBO, E_train[mu_j^2 + sigma_j^2] = 1 for every j: scaling z_j
+        # by a (encoder's last layer) and the decoder's first layer by 1/a leaves the reconstruction unchanged,
+        # and d KL / d log a = E[mu_j^2 + sigma_j^2] - 1. Its distance from 1 says how far from converged.
+        mu_train, logvar_train = run.task.posterior(train_images(run, n))
+        moment = mu_train.pow(2).mean(0) + logvar_train.exp().mean(0)
+        out["train_second_moment"] = [float(v) for v in moment.double().cpu()]
     return out
 
 

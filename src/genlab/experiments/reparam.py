@@ -82,6 +82,24 @@ def closed_form_case(*, samples: int = 10_000, counts=(1, 4, 16, 64, 256), repea
                    counts=counts, repeats=repeats, seed=seed)
 
 
+def false_alarm_rate(*, seeds: int = 200, samples: int = 10_000, first_seed: int = 1000) -> dict:
+    """How often the "within 3 standard errors" check rejects an estimator that is unbiased: the closed-form
+    case repeated over `seeds` seeds (first_seed, ...), for each estimator the fraction of seeds whose largest
+    |z| over the 2d coordinates exceeds 3, and the rate 1 - (1 - P(|N(0,1)| > 3))^(2d) expected by chance."""
+    a, b, mu, log_sigma = (torch.tensor(CLOSED_FORM[k], dtype=torch.float64) for k in ("a", "b", "mu", "log_sigma"))
+    exact = torch.cat(quadratic_expectation_gradient(a, b, mu, log_sigma))
+    f, zero = quadratic(a, b), torch.zeros_like(exact)
+    out = {"seeds": seeds, "samples": samples,
+           "expected": 1.0 - (1.0 - math.erfc(3 / math.sqrt(2))) ** len(exact)}
+    for i, (name, estimator) in enumerate(ESTIMATORS.items()):
+        fired = 0
+        for seed in range(first_seed, first_seed + seeds):
+            g = torch.Generator().manual_seed(seed * len(ESTIMATORS) + i)
+            fired += against_exact(per_sample(estimator, f, mu, log_sigma, samples, generator=g), exact, zero)["max_z"] > 3
+        out[name] = fired / seeds
+    return out
+
+
 def decoder_log_likelihood(task, x: torch.Tensor):
     """f(z) = log p(x|z) for one image x (1, C, H, W): (S, d) -> (S,), through the VAE task's decoder."""
     return lambda z: task.log_likelihood(task.model.decode(z).unsqueeze(1), x).squeeze(1)
@@ -134,4 +152,4 @@ def reparam_experiment(out_dir: Path, run, x: torch.Tensor, *, samples: int = 10
                                                                          exact_samples=exact_samples, seed=seed)}
     variance_figure(cases, Path(out_dir) / "reparam_variance.png")
     closed, vae = cases.values()
-    return {"closed_form": closed, "vae": vae}
+    return {"closed_form": closed, "vae": vae, "false_alarms": false_alarm_rate(samples=samples)}
