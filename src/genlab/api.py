@@ -73,21 +73,26 @@ class Run:
 
         return io.read_jsonl(self.run_dir / "metrics.jsonl")
 
-    def sample(self, n: int, *, seed: int = 0):
-        """n samples (n, *sample_shape) on the CPU, images in [0, 1]; the same seed gives the same samples."""
+    def sample(self, n: int, *, seed: int = 0, klass: int | None = None):
+        """n samples (n, *sample_shape) on the CPU, images in [0, 1]; the same seed gives the same samples.
+        A class-conditional run (--conditional) draws class `klass`, or every class in turn when None."""
         import torch
 
-        from genlab.training.capabilities import Sampler, require
+        from genlab.training.capabilities import Sampler, class_labels, require
 
         require(self.task, Sampler, "run.sample", family=self.family)
         if n < 1:
             raise UsageError(f"n {n}: must be at least 1")
+        labels = class_labels(self.task, klass, n, what="run.sample")
         generator = torch.Generator(device=self.task.device).manual_seed(seed)
         with torch.no_grad():
-            return self.task.sample(n, generator=generator).cpu()
+            if labels is None:
+                return self.task.sample(n, generator=generator).cpu()
+            return self.task.sample(n, generator=generator, labels=labels).cpu()
 
-    def reconstruct(self, x):
-        """x (B, C, H, W) float in [0, 1] (or uint8) -> reconstructions, same shape, in [0, 1], on the CPU."""
+    def reconstruct(self, x, labels=None):
+        """x (B, C, H, W) float in [0, 1] (or uint8) -> reconstructions, same shape, in [0, 1], on the CPU.
+        A class-conditional VAE needs the images' labels (B,)."""
         import torch
 
         from genlab.data import to_float
@@ -100,7 +105,9 @@ class Run:
         if tuple(x.shape[1:]) != shape:
             raise UsageError(f"x has shape {tuple(x.shape)}; this run's model takes (B, {', '.join(map(str, shape))})")
         with torch.no_grad():
-            return self.task.reconstruct(x.to(self.task.device)).cpu()
+            if labels is None:
+                return self.task.reconstruct(x.to(self.task.device)).cpu()
+            return self.task.reconstruct(x.to(self.task.device), labels=torch.as_tensor(labels)).cpu()
 
     def evaluate(self, *, nll: bool = False, k: int = 1000, fid: bool = False, limit: int | None = None,
                  seed: int = 0, **options) -> dict:

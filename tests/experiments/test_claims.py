@@ -55,6 +55,9 @@ CASES = [
      {"minimax_grad_norm_g": 0.052, "non_saturating_grad_norm_g": 4.1}),
     (c.equilibrium, {"final_d_real": 0.52, "final_d_fake": 0.47}, {"final_d_real": 0.47, "final_d_fake": 0.441}),
     (c.fid_falls, {"fid_first": 120.0, "fid_last": 30.0}, {"fid_first": 30.0, "fid_last": 31.0}),
+    (c.iwae_lower_nll, {"nll_a": 249.6, "nll_b": 247.8, "nll_difference": 1.8, "nll_difference_se": 0.2},
+     {"nll_a": 249.6, "nll_b": 249.0, "nll_difference": 0.6, "nll_difference_se": 0.3}),
+    (c.class_accuracy_90, {"class_accuracy": 0.93}, {"class_accuracy": 0.89}),
 ]
 
 

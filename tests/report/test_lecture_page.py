@@ -37,3 +37,17 @@ def test_section_verdicts_and_number_formatting():
     assert verdict([{"held": True}, {"held": False}]) == "not-held"
     assert verdict([{"held": None}]) == "skipped" and verdict([]) == "none"
     assert short_numbers({"a": 0.0123456, "b": {"0": 1.23456}, "c": [1, 2.5]}) == "a = 0.01235; b = {0: 1.235}; c = [1, 2.5]"
+
+
+def test_beyond_sections_come_under_their_own_heading(tmp_path):
+    experiments = [Experiment("gan-1d", "GAN", "claim", "cmd", run=None),
+                   Experiment("beyond-iwae", "IWAE", "claim", "cmd", run=None, part="beyond"),
+                   Experiment("beyond-conditional", "cVAE", "claim", "cmd", run=None, part="beyond")]
+    results = [_result("gan-1d", "done", {}), _result("beyond-iwae", "done", {}),
+               _result("beyond-conditional", "skipped", reason="x")]
+    write_lecture_page(tmp_path, experiments, results, profile="default", device="cpu")
+    html = (tmp_path / "index.html").read_text()
+    assert html.count('id="beyond-the-lecture"') == 1  # one heading, before the first beyond section only
+    assert html.index('id="gan-1d"') < html.index('id="beyond-the-lecture"') < html.index('id="beyond-iwae"')
+    record = json.loads((tmp_path / "lecture.json").read_text())
+    assert [s["part"] for s in record["sections"]] == ["lecture", "beyond", "beyond"]

@@ -17,6 +17,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="FILE.png", help="where to write the grid")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
     p.add_argument("--nrow", type=int, default=None, help="images per row (default: about sqrt(N))")
+    p.add_argument("--class", dest="klass", type=int, default=None, metavar="K",
+                   help="class-conditional runs (--conditional): draw only class K (default: every class in "
+                        "turn, one per column when --nrow is the number of classes)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
                    help="where to run the model (default: auto)")
     p.set_defaults(run=run)
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     import torch  # here, not at the top: `genlab --help` must not import torch
 
     from genlab.data import save_grid
-    from genlab.training.capabilities import Sampler, require
+    from genlab.training.capabilities import Sampler, class_labels, require
     from genlab.training.device import resolve_device
     from genlab.training.runfolder import load_run
 
@@ -38,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
     if loaded.meta.get("kind") != "image":
         raise UsageError(f"genlab sample writes an image grid; {args.run_dir} was trained on "
                          f"{loaded.meta.get('kind')} data (plot its densities: genlab plot DIR list)")
+    labels = class_labels(loaded.task, args.klass, args.n, what="genlab sample")
     generator = torch.Generator(device=device).manual_seed(args.seed)
     with torch.no_grad():
-        images = loaded.task.sample(args.n, generator=generator)
+        images = loaded.task.sample(args.n, generator=generator, **({} if labels is None else {"labels": labels}))
     save_grid(images.cpu(), args.out, nrow=args.nrow)
     print(str(args.out))
     return 0

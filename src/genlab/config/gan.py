@@ -28,6 +28,9 @@ class Config:
     d_norm: str | None = option(None, "normalisation in the DCGAN discriminator: batch, layer (per image), or "
                                 "none (default: layer for wgan-gp, whose penalty is per sample; else batch)",
                                 choices=D_NORMS)
+    conditional: bool = option(False, "class-conditional: G takes the one-hot label beside z, D is a projection "
+                               "discriminator (Miyato & Koyama 2018); `genlab sample RUN --class K` draws class K; "
+                               "needs a labelled dataset")
     spectral_norm: bool = option(False, "spectral normalisation of every layer of D (Miyato et al. 2018)")
     d_steps: int = option(1, "discriminator updates per generator update (K in Algorithm 1)", min=1,
                           metavar="K")

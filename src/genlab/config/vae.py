@@ -30,6 +30,9 @@ class Config:
     objective: str = option("elbo", "what training maximises: elbo, or iwae, the importance-weighted bound with "
                             "--k posterior samples per image (Burda et al. 2016): tighter, k decoder passes",
                             choices=OBJECTIVES)
+    conditional: bool = option(False, "class-conditional (Sohn et al. 2015): the one-hot label is an input of the "
+                               "encoder and the decoder, so `genlab sample RUN --class K` draws class K; needs "
+                               "a labelled dataset")
     iwae_k: int = option(5, "posterior samples per image for --objective iwae (k = 1 is the ELBO with a "
                          "sampled KL)", min=1, flag="--k", metavar="K")
 

@@ -263,6 +263,20 @@ def fid_falls(*, fid_first: float, fid_last: float):
     return held, f"FID first epoch {_fmt(fid_first)}, last {_fmt(fid_last)} ({'falls' if held else 'does not fall'})"
 
 
+def iwae_lower_nll(*, nll_a: float, nll_b: float, nll_difference: float, nll_difference_se: float):
+    """The IWAE-trained model's test NLL is below the ELBO-trained one's by more than 3 standard errors of
+    the paired per-image difference."""
+    held = nll_difference > 3 * nll_difference_se
+    return held, (f"test NLL: ELBO-trained {_fmt(nll_a)}, IWAE-trained {_fmt(nll_b)} nats; difference "
+                  f"{_fmt(nll_difference)} {'>' if held else '<='} 3 standard errors = {_fmt(3 * nll_difference_se)}")
+
+
+def class_accuracy_90(*, class_accuracy: float):
+    """At least 90% of the conditional samples are labelled as their requested class by the feature net."""
+    held = class_accuracy >= 0.9
+    return held, f"{class_accuracy:.1%} of the samples labelled as the class asked for ({'>=' if held else '<'} 90%)"
+
+
 CHECKS: tuple[Check, ...] = (
     Check("vae-recap", "The ELBO equals log p(x) at the exact posterior and log p(x) - KL(q || p(z|x)) for a "
           "wrong q, to 1e-9 nats.", elbo_identity_exact),
@@ -319,6 +333,11 @@ CHECKS: tuple[Check, ...] = (
           "least two orders of magnitude below the non-saturating one's.", saturation),
     Check("gan-considerations", "Equilibrium: at the end of the 1-D run, D(x) and D(G(z)) are both within 0.05 "
           "of 1/2.", equilibrium),
+    Check("beyond-iwae", "Training on the K=5 importance-weighted bound gives a lower test NLL than training on "
+          "the ELBO, same nets and steps (by more than 3 standard errors of the paired difference).",
+          iwae_lower_nll),
+    Check("beyond-conditional", "The feature net's classifier labels at least 90% of the conditional VAE's "
+          "samples as the class they were drawn for.", class_accuracy_90),
 )
 
 

@@ -20,6 +20,7 @@ from genlab.config.command import train_command
 from genlab.config.gan_1d import Config as Gan1dConfig
 from genlab.experiments import autoencoders as aex
 from genlab.experiments import measures
+from genlab.experiments.beyond import BEYOND
 from genlab.experiments.lecture_runs import (
     available,
     budget,
@@ -157,8 +158,8 @@ def latent_distribution(ctx: Context) -> Outcome:
                    note="At a stationary point of the ELBO the training images' E[mu^2 + sigma^2] is exactly 1 per "
                         "dimension (rescaling z and the decoder's first layer changes only the KL term), so a "
                         "second moment above 1 means training has not converged along that direction; on "
-                        "mnist-5k it fell only slowly (2.1 at 1,000 steps, 1.9 at 3,000, 1.76 at 6,000 on the "
-                        "first coordinate), while the 4,000 training digits were being memorised.")
+                        "mnist-5k it fell only slowly (2.1 at 1,000 steps, 1.9 at 3,000, 1.76 at 6,000 and 1.67 at "
+                        "12,000 on the first coordinate), while the 4,000 training digits were being memorised.")
 
 
 def elbo_recap(ctx: Context) -> Outcome:
@@ -406,4 +407,5 @@ EXPERIMENTS = [
                "confident, the non-saturating loss keeps G learning; at equilibrium D outputs 1/2 for both.",
                "python -c 'from genlab.experiments.gan import saturation_experiment as s; print(s(\".\"))'",
                considerations, {"quick": 0.05, "default": 0.1}),
+    *BEYOND,  # the part after the lecture's own sections (genlab.experiments.beyond)
 ]

@@ -220,3 +220,32 @@ def d_memorisation(run, *, n: int = 1000) -> dict:
         x = gdata.to_float(split.images[:n]).to(run.task.device)
         out[f"d_real_{name}"] = float(run.task.evaluate(x, None)["d_real"])
     return out
+
+
+@torch.no_grad()
+def paired_nll(run_a, run_b, *, n: int = 1000, k: int = 1000, batch: int = 100, seed: int = 0) -> dict:
+    """Importance-weighted -log p(x) (K = k) of two VAE runs on the same first n test images: each mean, and
+    the mean and standard error of the per-image difference a - b (paired: image-to-image variation cancels)."""
+    from genlab.experiments.autoencoders import test_images
+
+    x, _ = test_images(run_a, n)
+    per_run = []
+    for run in (run_a, run_b):
+        g = torch.Generator(device=run.task.device).manual_seed(seed)
+        per_run.append(torch.cat([run.task.nll(x[i:i + batch], k=k, generator=g).double().cpu()
+                                  for i in range(0, len(x), batch)]))
+    diff = per_run[0] - per_run[1]
+    se = float(diff.std() / math.sqrt(len(diff))) if len(diff) > 1 else float("inf")
+    return {"nll_a": float(per_run[0].mean()), "nll_b": float(per_run[1].mean()), "nll_k": k, "n_test": len(x),
+            "nll_difference": float(diff.mean()), "nll_difference_se": se}
+
+
+@torch.no_grad()
+def active_units(run, *, n: int = 1000, threshold: float = 0.01) -> int:
+    """Burda et al. (2016)'s active units: latent coordinates whose posterior mean varies across test images,
+    Var_x E_q[z_j | x] > threshold."""
+    from genlab.experiments.autoencoders import test_images
+
+    x, _ = test_images(run, n)
+    mu, _ = run.task.posterior(x)
+    return int((mu.double().var(0) > threshold).sum())

@@ -40,6 +40,7 @@ class Experiment:
     command: str                    # what follows its training commands (those are generated from the configs run)
     run: Callable[[Context], Outcome]
     minutes: dict = field(default_factory=lambda: {"quick": 0.5, "default": 3.0})  # estimated time
+    part: str = "lecture"           # "lecture": the slides' own points; "beyond": the next steps after them
 
 
 @dataclass

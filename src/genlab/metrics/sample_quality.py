@@ -8,6 +8,8 @@ by the same metrics. A perfect generator scores the floor on average when n equa
 Metrics (on the dataset's feature net, `genlab.metrics.featurenet`): fid, kid (+ kid_std over subsets),
 precision and recall (k = 3), inception_score (+ std over splits, from the net's class logits); each also
 as floor_<name>. With `inception_weights`, standard Inception FID as inception_fid / floor_inception_fid.
+A class-conditional run draws every class in turn and adds class_accuracy: the share of its samples that the
+feature net's classifier labels as the class they were drawn for.
 
 The feature net's features of the whole real test split are cached in $GENLAB_CACHE/fid-features, keyed by
 (the feature net's sha256, the dataset, the split, a hash of the split's pixels): a second `--fid` on any run
@@ -47,8 +49,10 @@ def half_indices(n: int, *, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def draw_samples(task, n: int, *, shape: tuple[int, ...], device: torch.device, seed: int) -> torch.Tensor:
-    """n samples from task.sample in batches, as uint8 (n, C, H, W) on the CPU (like the real images)."""
+def draw_samples(task, n: int, *, shape: tuple[int, ...], device: torch.device, seed: int,
+                 labels: torch.Tensor | None = None) -> torch.Tensor:
+    """n samples from task.sample in batches, as uint8 (n, C, H, W) on the CPU (like the real images); with
+    labels (n,), a class-conditional task's samples of those classes."""
     from genlab.data import to_uint8
 
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -56,7 +60,10 @@ def draw_samples(task, n: int, *, shape: tuple[int, ...], device: torch.device, 
     with Progress(total=n, desc="fid: sampling", unit="img") as bar:
         for start in range(0, n, SAMPLE_BATCH):
             b = min(SAMPLE_BATCH, n - start)
-            x = task.sample(b, generator=generator)
+            if labels is None:
+                x = task.sample(b, generator=generator)
+            else:
+                x = task.sample(b, generator=generator, labels=labels[start:start + b].to(device))
             finite = bool(torch.isfinite(x).all())
             if tuple(x.shape) != (b, *shape) or not finite:
                 raise GenlabError(f"task.sample({b}) returned {tuple(x.shape)} (finite: {finite}); expected "
@@ -152,7 +159,8 @@ def find_featurenet(dataset, image_size: int | None, featurenet_dir: Path | None
     return net, record
 
 
-def _featurenet_part(net, record, fakes, test, *, dataset_key: str, device, seed) -> dict:
+def _featurenet_part(net, record, fakes, test, *, dataset_key: str, device, seed,
+                     fake_labels: torch.Tensor | None = None) -> dict:
     def features_and_logits(x):
         f = net.features(x)
         return f, net.head(f)
@@ -161,8 +169,10 @@ def _featurenet_part(net, record, fakes, test, *, dataset_key: str, device, seed
     (real_f, real_l), hit = cached_features(features_and_logits, test.images, path, device=device)
     ref, flo = half_indices(len(test), seed=seed)
     ref_f, ref_l = real_f[ref], real_l[ref]
-    out = feature_metrics(ref_f, ref_l, *featurize(features_and_logits, fakes, device=device,
-                                                   desc="fid: sample features"), seed=seed)
+    fake_f, fake_l = featurize(features_and_logits, fakes, device=device, desc="fid: sample features")
+    out = feature_metrics(ref_f, ref_l, fake_f, fake_l, seed=seed)
+    if fake_labels is not None:  # conditional samples: how often the classifier names the class asked for
+        out["class_accuracy"] = float((fake_l.argmax(1).cpu() == fake_labels.cpu()).float().mean())
     floor_metrics = feature_metrics(ref_f, ref_l, real_f[flo], real_l[flo], seed=seed)
     out.update({f"floor_{k}": v for k, v in floor_metrics.items()})
     out["reference_features"] = {"cached": hit, "path": str(path)}
@@ -209,11 +219,13 @@ def evaluate_run(loaded_run, dataset, *, n: int | None, featurenet_dir: Path | N
         inception = load_fid_inception(inception_weights, device=device)
         check_sizes(n=n, reference=len(reference), floor=len(floor), dim=FEATURE_DIM, what="Inception network",
                     test_size=len(dataset.test))
-    fakes = draw_samples(task, n, shape=tuple(dataset.sample_shape), device=device, seed=seed)
+    classes = getattr(task, "classes", 0)  # a class-conditional run: every class in turn, labels kept
+    labels = torch.arange(n) % classes if classes else None
+    fakes = draw_samples(task, n, shape=tuple(dataset.sample_shape), device=device, seed=seed, labels=labels)
     result: dict = {"n_samples": n, "n_reference": len(reference), "n_floor": len(floor)}
     if fid:
         result.update(_featurenet_part(net, record, fakes, dataset.test, device=device, seed=seed,
-                                       dataset_key=fnet.dataset_key(dataset.name, image_size)))
+                                       dataset_key=fnet.dataset_key(dataset.name, image_size), fake_labels=labels))
     if inception_weights is not None:
         result.update(_inception_part(inception, inception_weights, fakes, reference, floor, device=device))
     result["sample_quality_seconds"] = round(time.perf_counter() - t0, 2)

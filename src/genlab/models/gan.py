@@ -106,10 +106,19 @@ class DCGANDiscriminator(nn.Module):
             layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), *_norm(norm, b), nn.LeakyReLU(0.2, inplace=True)]
         layers.append(nn.Conv2d(widths[-1], 1, s0, 1, 0, bias=False))  # (1, 1, 1): one logit per image
         self.net = nn.Sequential(*layers)
+        self.feature_shape = (widths[-1], s0, s0)
         self.apply(dcgan_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> phi (B, F): the last map before the logit, flattened (a projection discriminator's phi)."""
+        return self.net[:-1](x).flatten(1)
+
+    def head(self, phi: torch.Tensor) -> torch.Tensor:
+        """phi (B, F) -> logits (B,): the last layer, so head(features(x)) == forward(x)."""
+        return self.net[-1](phi.view(-1, *self.feature_shape)).flatten()
 
 
 def _mlp(sizes: list[int], activation) -> list[nn.Module]:
@@ -152,9 +161,18 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, sample_shape: tuple[int, ...], hidden: tuple[int, ...]):
         super().__init__()
         self.net = nn.Sequential(*_mlp([math.prod(sample_shape), *hidden, 1], lambda: nn.LeakyReLU(0.2)))
+        self.feature_size = hidden[-1] if hidden else math.prod(sample_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.flatten(1)).flatten()
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """x -> phi (B, F): the activations before the last linear layer."""
+        return self.net[:-1](x.flatten(1))
+
+    def head(self, phi: torch.Tensor) -> torch.Tensor:
+        """phi (B, F) -> logits (B,), so head(features(x)) == forward(x)."""
+        return self.net[-1](phi).flatten()
 
 
 class Standardize(nn.Module):

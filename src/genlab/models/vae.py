@@ -30,24 +30,34 @@ class VAE(nn.Module):
     """`encoder` maps x (B, *shape) to (B, 2d) = [mu, logvar]; `decoder` maps z (B, d) to (B, *shape)."""
 
     def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int,
-                 sample_shape: tuple[int, ...], *, sigma: str = "fixed"):
+                 sample_shape: tuple[int, ...], *, sigma: str = "fixed", classes: int = 0):
         super().__init__()
         if sigma not in SIGMA_MODES:
             raise ValueError(f"sigma {sigma!r}: accepted {', '.join(SIGMA_MODES)}")
         self.encoder, self.decoder, self.latent_dim = encoder, decoder, latent_dim
+        # classes > 0: a conditional VAE; encoder and decoder take the label too (models.conditional wrappers)
+        self.classes = classes
         self.sigma_mode = sigma
         # log sigma starts at 0 (sigma = 1: the slide's N(f(z), I)) and is learned from there.
         shape = () if sigma == "global" else tuple(sample_shape)
         self.log_sigma = nn.Parameter(torch.zeros(shape)) if sigma != "fixed" else None
 
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, *shape) in [0, 1] -> mu, logvar, each (B, d)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=-1)
+    def _labels(self, y: torch.Tensor | None) -> tuple[torch.Tensor, ...]:
+        """The extra argument of the nets: (y,) for a conditional VAE, () otherwise."""
+        if bool(self.classes) != (y is not None):
+            raise ValueError("a conditional VAE needs the labels y" if self.classes else
+                             "labels were given to an unconditional VAE")
+        return (y,) if self.classes else ()
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, *shape) in [0, 1] (and labels y (B,) when conditional) -> mu, logvar, each (B, d)."""
+        mu, logvar = self.encoder(x, *self._labels(y)).chunk(2, dim=-1)
         return mu, logvar
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, d) -> decoder outputs (B, *shape): Bernoulli logits, or Gaussian means before the sigmoid."""
-        return self.decoder(z)
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, d) (and y (B,) when conditional) -> decoder outputs (B, *shape): Bernoulli logits, or
+        Gaussian means before the sigmoid."""
+        return self.decoder(z, *self._labels(y))
 
     def decoder_log_sigma(self) -> torch.Tensor | float:
         """log sigma of the Gaussian decoder: 0.0 when fixed, else the learned value(s), floored."""
@@ -55,12 +65,16 @@ class VAE(nn.Module):
             return 0.0
         return self.log_sigma.clamp(min=MIN_LOG_SIGMA)
 
-    def forward(self, x: torch.Tensor, *, generator: torch.Generator | None = None, samples: int = 0) -> VAEOutput:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None, *, generator: torch.Generator | None = None,
+                samples: int = 0) -> VAEOutput:
         """One posterior sample per image (z (B, d), out (B, *shape)), or with samples=S, S of them
-        (z (S, B, d), out (S, B, *shape)) for the importance-weighted bound."""
-        mu, logvar = self.encode(x)
+        (z (S, B, d), out (S, B, *shape)) for the importance-weighted bound. y: labels when conditional."""
+        mu, logvar = self.encode(x, y)
         shape = (samples, *mu.shape) if samples else mu.shape
         eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + (0.5 * logvar).exp() * eps  # the reparameterization trick (sec. 2.4)
-        out = self.decode(z.reshape(-1, z.shape[-1])).view(*z.shape[:-1], *x.shape[1:]) if samples else self.decode(z)
+        if not samples:
+            return VAEOutput(mu, logvar, z, self.decode(z, y))
+        ys = None if y is None else y.repeat(samples)  # (S * B,), matching z's rows
+        out = self.decode(z.reshape(-1, z.shape[-1]), ys).view(*z.shape[:-1], *x.shape[1:])
         return VAEOutput(mu, logvar, z, out)

@@ -51,7 +51,7 @@ def lecture_json(experiments, results, *, profile: str) -> dict:
     """DIR/lecture.json: the profile, the claims of every section in lecture order, and each section's status."""
     claims = [c for res in results for c in res.claims]
     return {"profile": profile, "claims_held": sum(c["held"] is True for c in claims), "claims_total": len(claims),
-            "claims": claims, "sections": [{"key": e.key, "title": e.title, "status": r.status}
+            "claims": claims, "sections": [{"key": e.key, "title": e.title, "status": r.status, "part": e.part}
                                            for e, r in zip(experiments, results)]}
 
 
@@ -63,7 +63,7 @@ def write_lecture_page(out_dir: Path, experiments, results, *, profile: str, dev
     for exp, res in zip(experiments, results):
         figures = [{"name": Path(f).stem, "src": data_uri(out_dir / f)}
                    for f in res.outcome.get("figures", []) if (out_dir / f).exists()]
-        sections.append({"key": exp.key, "title": exp.title, "claim": exp.claim, "command": "\n".join([*res.outcome.get("commands", []), exp.command]),
+        sections.append({"key": exp.key, "title": exp.title, "claim": exp.claim, "part": exp.part, "command": "\n".join([*res.outcome.get("commands", []), exp.command]),
                          "status": res.status, "reason": res.reason, "outcome": res.outcome,
                          "figures": figures, "claims": res.claims, "verdict": verdict(res.claims),
                          "held": sum(c["held"] is True for c in res.claims)})

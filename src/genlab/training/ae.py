@@ -62,6 +62,7 @@ class CodeModelTask(base.Task):
         g = torch.Generator().manual_seed(GRID_SEED)
         self.fixed_z = torch.randn(64, config.model.latent_dim, generator=g).to(device)
         self._grid_x: torch.Tensor | None = None
+        self._grid_y: torch.Tensor | None = None  # their labels, for a conditional model
 
     def bind_data(self, dataset) -> None:
         from genlab.data import to_float
@@ -72,6 +73,8 @@ class CodeModelTask(base.Task):
                              "--image-size) it was trained on")
         if dataset.kind == "image":  # a fixed set of test images so grids compare across epochs
             self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
+            if dataset.test.labels is not None:
+                self._grid_y = dataset.test.labels[:32].to(self.device)
 
 
 class Task(CodeModelTask, Sampler, Reconstructor, Encoder):

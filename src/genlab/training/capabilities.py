@@ -59,6 +59,19 @@ class Classifier(Protocol):
         """x -> class logits (B, num_classes)."""
 
 
+def class_labels(task, klass: int | None, n: int, *, what: str) -> torch.Tensor | None:
+    """(n,) labels all equal to `klass` for a class-conditional task, None when klass is None; UsageError
+    when the task is not conditional or the class is out of range."""
+    if klass is None:
+        return None
+    classes = getattr(task, "classes", 0)
+    if not classes:
+        raise UsageError(f"{what} --class needs a class-conditional run (train it with --conditional)")
+    if not 0 <= klass < classes:
+        raise UsageError(f"{what} --class {klass}: this run's classes are 0..{classes - 1}")
+    return torch.full((n,), klass, dtype=torch.long, device=task.device)
+
+
 def require(task, capability: type, what: str, *, family: str) -> None:
     """UsageError naming the command and the family when `task` lacks `capability`."""
     if not isinstance(task, capability):

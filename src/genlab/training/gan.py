@@ -8,6 +8,7 @@ on the same generated batch (generated once per step, reused for D and G; pytorc
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import torch
@@ -16,6 +17,7 @@ from torch import nn
 from genlab.config import RunConfig
 from genlab.config.gan import CRITIC_LOSSES, Config
 from genlab.errors import UsageError
+from genlab.models.conditional import LabelledLatent, ProjectionDiscriminator, balanced_labels, classes_of
 from genlab.models.gan import (
     DCGANDiscriminator,
     DCGANGenerator,
@@ -50,13 +52,21 @@ def build_nets(config: Config, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         raise UsageError(f"the gan family trains on images, not {info.kind} data of shape "
                          f"{list(info.sample_shape)}; for the 1-D example use `genlab train gan-1d`")
     c, h, w = info.sample_shape
+    k = classes_of(info.num_classes) if config.conditional else 0
+    z_inputs = config.latent_dim + k  # a conditional G takes the one-hot label beside z
     if config.net == "mlp":
-        return (MLPGenerator(config.latent_dim, config.hidden, info.sample_shape, output="tanh"),
-                _maybe_sn(MLPDiscriminator(info.sample_shape, tuple(reversed(config.hidden))), config))
-    if h != w:
-        raise UsageError(f"image size {h}x{w}: the DCGAN nets build square images; pass --image-size")
-    d = DCGANDiscriminator(c, h, ndf=config.ndf, norm=config.d_norm)
-    return DCGANGenerator(config.latent_dim, c, h, ngf=config.ngf), spectral_normalized(d) if config.spectral_norm else d
+        g = MLPGenerator(z_inputs, config.hidden, info.sample_shape, output="tanh")
+        d = _maybe_sn(MLPDiscriminator(info.sample_shape, tuple(reversed(config.hidden))), config)
+        features = d.feature_size
+    else:
+        if h != w:
+            raise UsageError(f"image size {h}x{w}: the DCGAN nets build square images; pass --image-size")
+        g = DCGANGenerator(z_inputs, c, h, ngf=config.ngf)
+        d = _maybe_sn(DCGANDiscriminator(c, h, ndf=config.ndf, norm=config.d_norm), config)
+        features = math.prod(d.feature_shape)
+    if not k:
+        return g, d
+    return LabelledLatent(g, k), ProjectionDiscriminator(d, k, features)
 
 
 def _maybe_sn(d: nn.Module, config: Config) -> nn.Module:
@@ -95,23 +105,25 @@ class AdversarialGame:
         self.ema_updates = 0  # G updates folded into the EMA so far (extra_state, so resume keeps the warm-up)
         self._last_gn_g: torch.Tensor | None = None
 
-    def step(self, x_real: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
-        """x_real: (B, ...) in the nets' range. Returns detached 0-d metrics (loss_d, loss_g, d_real, d_fake,
-        grad_norm_d, grad_norm_g); raises TrainingDiverged naming the net when anything is non-finite."""
+    def step(self, x_real: torch.Tensor, step: int, *, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """x_real: (B, ...) in the nets' range; labels (B,) for conditional nets, which then generate the real
+        batch's classes. Returns detached 0-d metrics (loss_d, loss_g, d_real, d_fake, grad_norm_d,
+        grad_norm_g); raises TrainingDiverged naming the net when anything is non-finite."""
         net = self.task.net
+        cond = () if labels is None else (labels,)  # the nets' extra argument
         update_g = step % self.d_steps == self.d_steps - 1  # K D-updates, then one G-update
         z = draw_noise(self.noise, len(x_real), self.latent_dim, device=x_real.device)
         with torch.set_grad_enabled(update_g):  # no graph through G on D-only steps
-            fake = net("generator")(z)
+            fake = net("generator")(z, *cond)
         # 1. Discriminator: descend E_D on real (label 1) and generated (label 0) batches, kept separate so
         #    batch norm never mixes their statistics (Radford et al. 2016; pytorch/examples' dcgan).
-        real_logits = net("discriminator")(x_real).float()
-        fake_logits = net("discriminator")(fake.detach()).float()
-        loss_d = self._d_loss(real_logits, fake_logits, x_real, fake)
+        real_logits = net("discriminator")(x_real, *cond).float()
+        fake_logits = net("discriminator")(fake.detach(), *cond).float()
+        loss_d = self._d_loss(real_logits, fake_logits, x_real, fake, cond)
         gn_d = self._update("discriminator", loss_d)
         # 2. Generator: a fresh pass of the updated D on the same samples.
         if update_g:
-            loss_g = self._generator_update(fake)
+            loss_g = self._generator_update(fake, cond)
         else:
             loss_g = self._g_loss(fake_logits.detach())
         self._check_finite(fake, loss_d, loss_g, step)
@@ -124,9 +136,10 @@ class AdversarialGame:
         return {**out, "d_real": torch.sigmoid(real_logits.detach()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
 
-    def _d_loss(self, real_logits, fake_logits, x_real, fake) -> torch.Tensor:
+    def _d_loss(self, real_logits, fake_logits, x_real, fake, cond: tuple = ()) -> torch.Tensor:
         if self.loss == "wgan-gp":
-            penalty = gradient_penalty(self.task.net("discriminator"), x_real, fake)
+            critic = self.task.net("discriminator")
+            penalty = gradient_penalty(lambda x: critic(x, *cond), x_real, fake)
             return wasserstein_critic_loss(real_logits, fake_logits) + self.gp_weight * penalty
         if self.loss == "hinge":
             return hinge_discriminator_loss(real_logits, fake_logits)
@@ -153,7 +166,7 @@ class AdversarialGame:
         scaler.update()
         return norm
 
-    def _generator_update(self, fake: torch.Tensor) -> torch.Tensor:
+    def _generator_update(self, fake: torch.Tensor, cond: tuple = ()) -> torch.Tensor:
         # D's weights are frozen for this pass, so the backward computes only what G needs (no D weight
         # gradients that would be thrown away). Under DDP the bare D is used: nothing of D's is reduced here.
         d_module = self.task.modules["discriminator"]
@@ -161,7 +174,7 @@ class AdversarialGame:
         d_net = d_module if distributed else self.task.net("discriminator")
         d_module.requires_grad_(False)
         try:
-            loss_g = self._g_loss(d_net(fake).float())
+            loss_g = self._g_loss(d_net(fake, *cond).float())
             self._last_gn_g = self._update("generator", loss_g)  # kept for D-only steps (--d-steps > 1)
         finally:
             d_module.requires_grad_(True)
@@ -205,6 +218,7 @@ class Task(base.Task, Sampler):
         super().__init__(config, info, device)
         mc = config.model
         self.G, self.D = (net.to(device) for net in build_nets(mc, info))
+        self.classes = info.num_classes if mc.conditional else 0
         self._nhwc = mc.channels_last and mc.net == "dcgan"
         if self._nhwc:
             self.G.to(memory_format=torch.channels_last)
@@ -235,16 +249,24 @@ class Task(base.Task, Sampler):
         x = x * 2 - 1
         return x.contiguous(memory_format=torch.channels_last) if self._nhwc else x
 
+    def _cond(self, labels: torch.Tensor | None, n: int) -> tuple:
+        """The nets' extra argument: () unconditional; (labels,) conditional, every class in turn if None."""
+        if not self.classes:
+            return ()
+        return (labels.to(self.device) if labels is not None else balanced_labels(n, self.classes, self.device),)
+
     def train_step(self, x, y, step):
-        return self.game.step(self._to_d(x), step)
+        return self.game.step(self._to_d(x), step, labels=y if self.classes else None)
 
     @torch.no_grad()
     def evaluate(self, x, y):
-        """D on held-out real images and on as many fresh samples (fixed seed): mean D(x), D(G(z)), E_D."""
+        """D on held-out real images and on as many fresh samples (fixed seed; a conditional G generates the
+        real images' classes): mean D(x), D(G(z)), E_D."""
         gen = torch.Generator(device=self.device).manual_seed(self.config.train.seed + 2)
         z = draw_noise(self.config.model.noise, len(x), self.config.model.latent_dim, device=self.device,
                        generator=gen)
-        real_logits, fake_logits = self.D(self._to_d(x)), self.D(self.G(z))
+        cond = self._cond(y, len(x))
+        real_logits, fake_logits = self.D(self._to_d(x), *cond), self.D(self.G(z, *cond), *cond)
         if self.config.model.loss in CRITIC_LOSSES:  # the critic's estimate of W1 (wgan-gp) or its hinge gap
             return {"score_real": float(real_logits.mean()), "score_fake": float(fake_logits.mean()),
                     "critic_gap": float(real_logits.mean() - fake_logits.mean())}
@@ -253,17 +275,21 @@ class Task(base.Task, Sampler):
                 "d_fake": float(torch.sigmoid(fake_logits).mean())}
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(n, C, H, W) in [0, 1], from the EMA generator when there is one."""
+    def sample(self, n: int, *, generator: torch.Generator | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
+        """(n, C, H, W) in [0, 1], from the EMA generator when there is one; a conditional run draws the
+        classes in `labels` (n,), or every class in turn."""
         net = self.G_ema if self.G_ema is not None else self.G
         z = draw_noise(self.config.model.noise, n, self.config.model.latent_dim, device=self.device,
                        generator=generator)
-        return ((net(z) + 1) / 2).clamp(0, 1).contiguous()
+        return ((net(z, *self._cond(labels, n)) + 1) / 2).clamp(0, 1).contiguous()
 
     @torch.no_grad()
     def epoch_end(self, epoch: int, run_dir: Path) -> None:
         from genlab.data import save_grid
 
         net = self.G_ema if self.G_ema is not None else self.G
-        images = ((net(self.fixed_z) + 1) / 2).clamp(0, 1)
-        save_grid(images.float().cpu().contiguous(), Path(run_dir) / "samples" / f"epoch_{epoch:04d}.png", nrow=8)
+        images = ((net(self.fixed_z, *self._cond(None, len(self.fixed_z))) + 1) / 2).clamp(0, 1)
+        # a conditional run draws the classes in turn: one class per column
+        save_grid(images.float().cpu().contiguous(), Path(run_dir) / "samples" / f"epoch_{epoch:04d}.png",
+                  nrow=self.classes or 8)

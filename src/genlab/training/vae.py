@@ -28,6 +28,7 @@ import torch
 from genlab.config import RunConfig
 from genlab.config.vae import Config
 from genlab.errors import UsageError
+from genlab.models.conditional import LabelledInput, LabelledLatent, balanced_labels, classes_of
 from genlab.models.vae import VAE
 from genlab.objectives.elbo import (
     bernoulli_log_likelihood,
@@ -47,10 +48,21 @@ SIGMAS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global", 
 
 
 def build_model(config: Config, info: DataInfo) -> VAE:
-    encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
-                                  code_dim=2 * config.latent_dim, latent_dim=config.latent_dim)
     sigma = SIGMAS[config.likelihood] or "fixed"
-    return VAE(encoder, decoder, config.latent_dim, info.sample_shape, sigma=sigma)
+    if not config.conditional:
+        encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
+                                      code_dim=2 * config.latent_dim, latent_dim=config.latent_dim)
+        return VAE(encoder, decoder, config.latent_dim, info.sample_shape, sigma=sigma)
+    k = classes_of(info.num_classes)
+    # the nets are built for one more input each: the one-hot label beside the image and beside z
+    shape = tuple(info.sample_shape)
+    encoder_shape = (shape[0] + k, *shape[1:]) if config.arch == "conv" else (math.prod(shape) + k,)
+    encoder, _ = build_nets(config.arch, encoder_shape, hidden=config.hidden, width=config.width,
+                            code_dim=2 * config.latent_dim, latent_dim=config.latent_dim)
+    _, decoder = build_nets(config.arch, shape, hidden=config.hidden, width=config.width,
+                            code_dim=2 * config.latent_dim, latent_dim=config.latent_dim + k)
+    return VAE(LabelledInput(encoder, k, channels=config.arch == "conv"), LabelledLatent(decoder, k),
+               config.latent_dim, shape, sigma=sigma, classes=k)
 
 
 def content_seeds(x: torch.Tensor) -> torch.Tensor:
@@ -81,38 +93,56 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
             return bernoulli_log_likelihood(out, x)
         return gaussian_log_likelihood(x, torch.sigmoid(out), self.model.decoder_log_sigma())
 
-    def terms(self, x: torch.Tensor, *, generator: torch.Generator | None = None, model=None):
-        """ELBOTerms per image for x; `model` is the module to call (the DDP/compiled one when training)."""
-        out = (model or self.model)(x, generator=generator)
+    @property
+    def classes(self) -> int:
+        """The number of classes of a conditional run; 0 when unconditional."""
+        return self.model.classes
+
+    def labels(self, y: torch.Tensor | None, n: int | None = None) -> torch.Tensor | None:
+        """The labels a conditional run's nets take (None for an unconditional run): y on the device; with
+        y None, `n` balanced labels; UsageError when the run needs labels and neither is given."""
+        if not self.model.classes:
+            return None
+        if y is None:
+            if n is None:
+                raise UsageError("this VAE is class-conditional (--conditional): it needs the images' labels")
+            return balanced_labels(n, self.model.classes, self.device)
+        return y.to(self.device)
+
+    def terms(self, x: torch.Tensor, y: torch.Tensor | None = None, *, generator: torch.Generator | None = None,
+              model=None):
+        """ELBOTerms per image for x (and its labels y when conditional); `model` is the module to call (the
+        DDP/compiled one when training)."""
+        out = (model or self.model)(x, self.labels(y), generator=generator)
         kl = kl_to_standard_normal(out.mu, out.logvar)
         return elbo_terms(self.log_likelihood(out.out, x), kl, beta=self.config.model.beta)
 
     def hand_backward(self) -> bool:
         """Whether steps use `vae_backward` (MLP nets, fp32, one process, uncompiled) instead of autograd."""
         return (not self._wrapped and self.scaler is None and self.config.train.precision == "fp32"
-                and self.config.model.objective == "elbo"
+                and self.config.model.objective == "elbo" and not self.config.model.conditional
                 and vae_backward.supports(self.model, self.config.model.likelihood))
 
     def train_step(self, x, y, step):
         if self.config.model.binarize:
             x = torch.bernoulli(x)  # global RNG: it is checkpointed, so resume stays exact
         if self.config.model.objective == "iwae":
-            return self._iwae_step(x)
+            return self._iwae_step(x, y)
         if self.hand_backward():
             recon, kl = vae_backward.elbo_gradients(self.model, x, likelihood=self.config.model.likelihood,
                                                     beta=self.config.model.beta)
             t = elbo_terms(-recon, kl, beta=self.config.model.beta)
             self.step_optimizer("model")
         else:
-            t = self.terms(x, model=self.net("model"))
+            t = self.terms(x, y, model=self.net("model"))
             self.optimize("model", t.loss.mean())
         means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
         return dict(zip(("loss", "elbo", "recon", "kl"), means.unbind()))
 
-    def _iwae_step(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _iwae_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Maximise the K-sample importance-weighted bound (autograd through all K decoder passes); also
         report the first sample's ELBO terms (closed-form KL) so rows compare with ELBO runs."""
-        out = self.net("model")(x, samples=self.config.model.iwae_k)
+        out = self.net("model")(x, self.labels(y), samples=self.config.model.iwae_k)
         log_px = self.log_likelihood(out.out, x)                                     # (K, B)
         bound = importance_weighted_bound(log_px, out.z, out.mu, out.logvar)         # (B,)
         self.optimize("model", -bound.mean())
@@ -137,7 +167,7 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
     @torch.no_grad()
     def evaluate(self, x, y):
         x = self.eval_targets(x)
-        t = self.terms(x, generator=self._eval_generator(x))
+        t = self.terms(x, y, generator=self._eval_generator(x))
         elbo = float(t.elbo.mean())
         return {"loss": float(t.loss.mean()), "elbo": elbo, "recon": float(t.recon.mean()),
                 "kl": float(t.kl.mean()), "bits_per_dim": nats_to_bits_per_dim(-elbo, self.dims)}
@@ -145,7 +175,7 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
     # --- capabilities ----------------------------------------------------------------------------------
     @torch.no_grad()
     def nll(self, x: torch.Tensor, *, k: int, generator: torch.Generator | None = None,
-            rows: int = 4096) -> torch.Tensor:
+            rows: int = 4096, labels: torch.Tensor | None = None) -> torch.Tensor:
         """-log p(x) per image (B,), nats, importance-weighted with K posterior samples (x already targets).
 
         Samples are decoded `rows // B` at a time, so memory stays bounded for K = 5000. 4096 rows of 784
@@ -154,12 +184,14 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
         """
         if k < 1:
             raise UsageError(f"--k {k}: must be at least 1")
-        mu, logvar = self.model.encode(x)
+        y = self.labels(labels)
+        mu, logvar = self.model.encode(x, y)
         b = len(x)
 
         def log_likelihood(z: torch.Tensor) -> torch.Tensor:            # (S, B, d) -> (S, B)
             s = z.shape[0]
-            out = self.model.decode(z.reshape(s * b, -1)).view(s, b, *x.shape[1:])
+            ys = None if y is None else y.repeat(s)
+            out = self.model.decode(z.reshape(s * b, -1), ys).view(s, b, *x.shape[1:])
             return self.log_likelihood(out, x)                          # x broadcasts over S, no copy
 
         chunk = max(1, rows // b)
@@ -176,8 +208,10 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
         estimates = []
         with Progress(total=take, desc=f"nll (K={k})", unit="img") as bar:
             for start in range(0, take, batch):
-                x = self.eval_targets(to_float(split.images[start:min(take, start + batch)].to(device)))
-                estimates.append(self.nll(x, k=k, generator=generator).double().cpu())
+                stop = min(take, start + batch)
+                x = self.eval_targets(to_float(split.images[start:stop].to(device)))
+                y = split.labels[start:stop] if self.model.classes else None
+                estimates.append(self.nll(x, k=k, generator=generator, labels=y).double().cpu())
                 bar.update(len(x), {"nll": float(torch.cat(estimates).mean())})
         est = torch.cat(estimates)
         stderr = float(est.std() / math.sqrt(len(est))) if len(est) > 1 else None  # JSON null, not NaN
@@ -186,35 +220,40 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
                 "nll_bits_per_dim": nats_to_bits_per_dim(nll, self.dims)}
 
     @torch.no_grad()
-    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, d) -> the decoder's mean image (B, *shape) in [0, 1] (Bernoulli probabilities or f(z))."""
-        return torch.sigmoid(self.model.decode(z))
+    def decode_mean(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, d) -> the decoder's mean image (B, *shape) in [0, 1] (Bernoulli probabilities or f(z)); a
+        conditional run decodes `labels`, or every class in turn when none are given."""
+        return torch.sigmoid(self.model.decode(z, self.labels(labels, len(z))))
 
     @torch.no_grad()
-    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n draws z ~ N(0, I), decoded to mean images (n, *shape) in [0, 1]."""
+    def sample(self, n: int, *, generator: torch.Generator | None = None,
+               labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n draws z ~ N(0, I), decoded to mean images (n, *shape) in [0, 1]. Conditional: of the classes in
+        `labels` (n,), or of every class in turn."""
         z = torch.randn(n, self.config.model.latent_dim, generator=generator, device=self.device)
-        return self.decode_mean(z)
+        return self.decode_mean(z, labels=labels)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
-                    use_mean: bool = False) -> torch.Tensor:
-        """Decode a posterior sample z ~ q(z|x) (or its mean) to mean images in [0, 1]."""
-        mu, logvar = self.model.encode(x)
+                    use_mean: bool = False, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Decode a posterior sample z ~ q(z|x) (or its mean) to mean images in [0, 1]; a conditional run
+        needs the images' labels."""
+        y = self.labels(labels)
+        mu, logvar = self.model.encode(x, y)
         if use_mean:
-            return self.decode_mean(mu)
+            return self.decode_mean(mu, labels=y)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return self.decode_mean(mu + (0.5 * logvar).exp() * eps)
+        return self.decode_mean(mu + (0.5 * logvar).exp() * eps, labels=y)
 
     @torch.no_grad()
-    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x -> (mu, logvar) of q(z|x), each (B, latent_dim)."""
-        return self.model.encode(x)
+    def posterior(self, x: torch.Tensor, *, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x -> (mu, logvar) of q(z|x), each (B, latent_dim); q(z|x, y) for a conditional run."""
+        return self.model.encode(x, self.labels(labels))
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def encode(self, x: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """x -> the posterior means (B, latent_dim), the VAE's code."""
-        return self.model.encode(x)[0]
+        return self.model.encode(x, self.labels(labels))[0]
 
     @torch.no_grad()
     def epoch_end(self, epoch: int, run_dir: Path) -> None:
@@ -223,10 +262,12 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
         from genlab.data import save_grid
 
         samples = Path(run_dir) / "samples"
-        save_grid(self.decode_mean(self.fixed_z).cpu(), samples / f"samples_{epoch:04d}.png", nrow=8)
+        # a conditional run decodes the classes in turn: one class per column
+        save_grid(self.decode_mean(self.fixed_z).cpu(), samples / f"samples_{epoch:04d}.png",
+                  nrow=self.model.classes or 8)
         if self._grid_x is not None:
             g = torch.Generator(device=self.device).manual_seed(GRID_SEED)
-            recon = self.reconstruct(self._grid_x, generator=g)
+            recon = self.reconstruct(self._grid_x, generator=g, labels=self._grid_y if self.model.classes else None)
             n = len(self._grid_x)
             save_grid(torch.cat([self._grid_x, recon]).cpu(), samples / f"recon_{epoch:04d}.png",
                       nrow=n // 2 if n > 8 else n)
