@@ -95,6 +95,17 @@ def test_the_page_counts_the_claims_of_lecture_json(page, lecture_dir):
     assert "may well not hold" in page.locator("body").inner_text()   # the quick profile says so
 
 
+def test_beyond_the_lecture_is_its_own_part_after_the_lectures_sections(page):
+    from genlab.experiments.lecture import EXPERIMENTS
+
+    beyond = [e.key for e in EXPERIMENTS if e.part == "beyond"]
+    assert beyond and page.locator("h2#beyond-the-lecture").count() == 1
+    keys = page.eval_on_selector_all("section, h2#beyond-the-lecture", "els => els.map(e => e.id)")
+    assert keys[keys.index("beyond-the-lecture") + 1:] == beyond  # the heading, then the beyond sections only
+    for key in beyond:
+        assert page.locator(f"section#{key}").get_attribute("data-part") == "beyond"
+
+
 def test_every_image_loads(page):
     images = page.locator("img")
     assert images.count() > 10

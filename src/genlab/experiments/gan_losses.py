@@ -1,0 +1,100 @@
+"""GAN losses side by side on Fashion-MNIST: non-saturating vs WGAN-GP vs hinge DCGANs at equal generator
+updates, by the feature net's FID over seeds; and a class-conditional DCGAN's samples labelled by the same
+feature net. Prints one JSON object:
+
+    python -m genlab.experiments.gan_losses --featurenet DIR --out runs/gan-losses [--seeds 3] [--g-steps 600]
+
+The feature net is the lecture's (`genlab featurenet train --data fashion-mnist --image-size 32`). WGAN-GP
+takes Gulrajani et al.'s n_critic = 5 critic updates per generator update (so 5x the steps) and their Adam
+(lr 1e-4, betas 0 and 0.9); the others take the DCGAN recipe (lr 2e-4, betas 0.5 and 0.999), one D update each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from genlab import data as gdata
+from genlab.errors import UsageError
+
+NETS = {"net": "dcgan", "ngf": 16, "ndf": 16}
+LOSSES = {"non-saturating": {"loss": "non-saturating", "d_steps": 1, "lr": 2e-4},
+          "hinge": {"loss": "hinge", "d_steps": 1, "lr": 2e-4},
+          "wgan-gp": {"loss": "wgan-gp", "d_steps": 5, "lr": 1e-4, "betas": (0.0, 0.9)}}
+
+
+def train_one(out: Path, *, g_steps: int, seed: int, batch_size: int = 64, **model):
+    """Train (or reuse) one DCGAN on Fashion-MNIST at 32x32 for g_steps generator updates; the loaded run."""
+    from genlab.config.families import from_options
+    from genlab.training import loop
+    from genlab.training.runfolder import load_run
+
+    steps = g_steps * model.get("d_steps", 1)
+    options = {"data": "fashion-mnist", "image_size": 32, "epochs": 0, "max_steps": steps, "batch_size": batch_size,
+               "seed": seed, "device": "cpu", "checkpoint_every": steps, "log_every": max(5, steps // 100),
+               **NETS, **model}
+    loop.train(from_options("gan", options), out, resume=True, progress=False)
+    return load_run(out, device=torch.device("cpu"))
+
+
+def class_accuracy(run, net, *, n: int = 2000, seed: int = 0) -> float:
+    """The share of n conditional samples (every class in turn) the feature net labels as their class."""
+    wanted = torch.arange(n) % run.task.classes
+    with torch.no_grad():
+        samples = run.task.sample(n, generator=torch.Generator().manual_seed(seed), labels=wanted)
+        return float((net.eval()(samples).argmax(1) == wanted).float().mean())
+
+
+def compare(out_dir: Path, featurenet_dir: Path, *, seeds: int, g_steps: int) -> dict:
+    from genlab.metrics import featurenet as fnet
+    from genlab.metrics.sample_quality import featurenet_fid
+
+    dataset = gdata.load("fashion-mnist", image_size=32)
+    result: dict = {"g_steps": g_steps, "nets": NETS, "losses": {}, "seeds": list(range(seeds))}
+    for name, model in LOSSES.items():
+        fids, seconds = [], []
+        for seed in range(seeds):
+            start = time.perf_counter()
+            run = train_one(out_dir / f"{name}-{seed}", g_steps=g_steps, seed=seed, **model)
+            seconds.append(time.perf_counter() - start)
+            fids.append(featurenet_fid(run.task, dataset, featurenet_dir=featurenet_dir, image_size=32,
+                                       device=torch.device("cpu"), seed=seed))
+        result["losses"][name] = {"fid": fids, "mean": statistics.fmean(fids),
+                                  "sd": statistics.stdev(fids) if len(fids) > 1 else 0.0,
+                                  "train_seconds": seconds, **model}
+    net, record = fnet.load(featurenet_dir, device=torch.device("cpu"))
+    run = train_one(out_dir / "conditional-0", g_steps=g_steps, seed=0, conditional=True,
+                    **LOSSES["non-saturating"])
+    result["conditional"] = {"class_accuracy": class_accuracy(run, net), "loss": "non-saturating",
+                             "featurenet_test_accuracy": record["test_accuracy"],
+                             "fid": featurenet_fid(run.task, dataset, featurenet_dir=featurenet_dir, image_size=32,
+                                                   device=torch.device("cpu"))}
+    result["torch_threads"] = torch.get_num_threads()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m genlab.experiments.gan_losses", description=__doc__.splitlines()[0])
+    p.add_argument("--featurenet", type=Path, required=True, metavar="DIR", help="the fashion-mnist 32x32 feature net")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="where the runs go (reused when there)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per loss (default: 3)")
+    p.add_argument("--g-steps", type=int, default=600, help="generator updates per run (default: 600)")
+    args = p.parse_args(argv)
+    if args.seeds < 1 or args.g_steps < 1:
+        p.error("--seeds and --g-steps must be at least 1")
+    try:
+        print(json.dumps(compare(args.out, args.featurenet, seeds=args.seeds, g_steps=args.g_steps), sort_keys=True))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
