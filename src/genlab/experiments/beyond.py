@@ -46,7 +46,7 @@ def iwae(ctx: Context) -> Outcome:
 def conditional(ctx: Context) -> Outcome:
     from genlab.metrics import featurenet as fnet
 
-    run = train_cached(ctx, "cvae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 4000), image_size=32,
+    run = train_cached(ctx, "cvae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 12000), image_size=32,
                        conditional=True, batch_size=128, latent_dim=20, hidden=(400,))
     net, record = fnet.load(lecture_featurenet(ctx, "fashion-mnist", 32), device=run.task.device)
     n = budget(ctx, 200, 2000)
@@ -69,7 +69,12 @@ def conditional(ctx: Context) -> Outcome:
     return Outcome([ctx.rel(path)], numbers, data="fashion-mnist at 32x32 (the feature net's size)",
                    measured={"class_accuracy": accuracy, "per_class_accuracy": per_class,
                              "featurenet_test_accuracy": record["test_accuracy"]},
-                   note="genlab sample runs/cvae-fashion --class 3 --n 64 --out dresses.png draws one class.")
+                   note="The label is not all the decoder follows: the code z also carries class information, and "
+                        "N(0, I) draws of it pull towards other classes. It leaves z only slowly: with these nets "
+                        "(seed 0) 57% of the samples were labelled as asked after 4,000 steps and 79% after "
+                        "12,000 (this budget); a 4-D code gave 60% and a deeper MLP 56% at 4,000. At 4,000 steps "
+                        "a linear probe read the class off the posterior means of test images 39% of the time "
+                        "(chance 10%), and decoding them with another label gave that label only half the time.")
 
 
 BEYOND = [
@@ -83,5 +88,5 @@ BEYOND = [
                "With the label as an input of the encoder and the decoder, the decoder models p(x | z, y): "
                "sampling z ~ N(0, I) with a chosen y gives an image of that class.",
                "genlab sample runs/cvae-fashion --class 3 --n 64 --out dresses.png\ngenlab evaluate "
-               "runs/cvae-fashion --fid", conditional, {"quick": 0.1, "default": 0.8}, part="beyond"),
+               "runs/cvae-fashion --fid", conditional, {"quick": 0.1, "default": 2.5}, part="beyond"),
 ]
