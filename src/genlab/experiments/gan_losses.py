@@ -4,6 +4,7 @@ feature net. Prints one JSON object:
 
     python -m genlab.experiments.gan_losses --featurenet DIR --out runs/gan-losses [--seeds 3] [--g-steps 600]
 
+Also writes DIR/considerations.png: each loss's |grad G| and D's (or the critic's) separation over training.
 The feature net is the lecture's (`genlab featurenet train --data fashion-mnist --image-size 32`). WGAN-GP
 takes Gulrajani et al.'s n_critic = 5 critic updates per generator update (so 5x the steps) and their Adam
 (lr 1e-4, betas 0 and 0.9); the others take the DCGAN recipe (lr 2e-4, betas 0.5 and 0.999), one D update each.
@@ -43,6 +44,42 @@ def train_one(out: Path, *, g_steps: int, seed: int, batch_size: int = 64, **mod
     return load_run(out, device=torch.device("cpu"))
 
 
+def train_rows(run_dir: Path) -> list[dict]:
+    """The training rows of a run's metrics.jsonl, in step order."""
+    rows = [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    return sorted((r for r in rows if r.get("split") == "train"), key=lambda r: r["step"])
+
+
+def considerations_figure(runs: dict[str, Path], out_path: Path) -> dict[str, float]:
+    """Per loss (one run each): |grad G| against generator updates, and how far D/the critic separates real
+    from generated (D(x) - D(G(z)), or the critic's score gap). Returns each loss's median |grad G| over the
+    second half of training: a saturated D would drive it towards 0."""
+    from genlab.report.figures import save_figure, subplots
+
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.8))
+    medians = {}
+    for name, run_dir in runs.items():
+        rows = train_rows(run_dir)
+        d_steps = LOSSES[name]["d_steps"]
+        updates = [r["step"] / d_steps for r in rows]
+        grads = [r["grad_norm_g"] for r in rows]
+        gaps = [r["score_real"] - r["score_fake"] if "score_real" in r else r["d_real"] - r["d_fake"] for r in rows]
+        left.plot(updates, grads, label=name)
+        right.plot(updates, gaps, label=name + (" (critic score gap)" if "score_real" in rows[0] else " (D(x) - D(G(z)))"))
+        medians[name] = statistics.median(grads[len(grads) // 2:])
+    left.set_yscale("log")
+    left.set_xlabel("generator updates")
+    left.set_ylabel("|grad G|")
+    left.set_title("The generator's gradient", fontsize=10)
+    right.set_xlabel("generator updates")
+    right.set_title("How far D separates real from generated", fontsize=10)
+    for ax in (left, right):
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, out_path)
+    return medians
+
+
 def class_accuracy(run, net, *, n: int = 2000, seed: int = 0) -> float:
     """The share of n conditional samples (every class in turn) the feature net labels as their class."""
     wanted = torch.arange(n) % run.task.classes
@@ -68,6 +105,8 @@ def compare(out_dir: Path, featurenet_dir: Path, *, seeds: int, g_steps: int) ->
         result["losses"][name] = {"fid": fids, "mean": statistics.fmean(fids),
                                   "sd": statistics.stdev(fids) if len(fids) > 1 else 0.0,
                                   "train_seconds": seconds, **model}
+    result["median_grad_norm_g_second_half"] = considerations_figure(
+        {name: out_dir / f"{name}-0" for name in LOSSES}, out_dir / "considerations.png")
     net, record = fnet.load(featurenet_dir, device=torch.device("cpu"))
     run = train_one(out_dir / "conditional-0", g_steps=g_steps, seed=0, conditional=True,
                     **LOSSES["non-saturating"])
