@@ -49,14 +49,7 @@ def conditional(ctx: Context) -> Outcome:
     run = train_cached(ctx, "cvae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 12000), image_size=32,
                        conditional=True, batch_size=128, latent_dim=20, hidden=(400,))
     net, record = fnet.load(lecture_featurenet(ctx, "fashion-mnist", 32), device=run.task.device)
-    n = budget(ctx, 200, 2000)
-    wanted = torch.arange(n, device=run.task.device) % run.task.classes
-    with torch.no_grad():
-        samples = run.task.sample(n, generator=torch.Generator(device=run.task.device).manual_seed(ctx.seed),
-                                  labels=wanted)
-        named = net.eval()(samples).argmax(1)
-    accuracy = float((named == wanted).float().mean())
-    per_class = [float((named[wanted == c] == c).float().mean()) for c in range(run.task.classes)]
+    accuracy, per_class = measures.conditional_class_accuracy(run, net, n=budget(ctx, 200, 2000), seed=ctx.seed)
     path = ctx.folder("beyond-conditional") / "samples_by_class.png"
     rows = torch.arange(100, device=run.task.device) // 10  # one class per row
     with torch.no_grad():

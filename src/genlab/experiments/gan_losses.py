@@ -23,6 +23,7 @@ import torch
 
 from genlab import data as gdata
 from genlab.errors import UsageError
+from genlab.experiments.measures import conditional_class_accuracy
 
 NETS = {"net": "dcgan", "ngf": 16, "ndf": 16}
 LOSSES = {"non-saturating": {"loss": "non-saturating", "d_steps": 1, "lr": 2e-4},
@@ -80,14 +81,6 @@ def considerations_figure(runs: dict[str, Path], out_path: Path) -> dict[str, fl
     return medians
 
 
-def class_accuracy(run, net, *, n: int = 2000, seed: int = 0) -> float:
-    """The share of n conditional samples (every class in turn) the feature net labels as their class."""
-    wanted = torch.arange(n) % run.task.classes
-    with torch.no_grad():
-        samples = run.task.sample(n, generator=torch.Generator().manual_seed(seed), labels=wanted)
-        return float((net.eval()(samples).argmax(1) == wanted).float().mean())
-
-
 def compare(out_dir: Path, featurenet_dir: Path, *, seeds: int, g_steps: int) -> dict:
     from genlab.metrics import featurenet as fnet
     from genlab.metrics.sample_quality import featurenet_fid
@@ -110,7 +103,8 @@ def compare(out_dir: Path, featurenet_dir: Path, *, seeds: int, g_steps: int) ->
     net, record = fnet.load(featurenet_dir, device=torch.device("cpu"))
     run = train_one(out_dir / "conditional-0", g_steps=g_steps, seed=0, conditional=True,
                     **LOSSES["non-saturating"])
-    result["conditional"] = {"class_accuracy": class_accuracy(run, net), "loss": "non-saturating",
+    accuracy, _ = conditional_class_accuracy(run, net, n=2000)
+    result["conditional"] = {"class_accuracy": accuracy, "loss": "non-saturating",
                              "featurenet_test_accuracy": record["test_accuracy"],
                              "fid": featurenet_fid(run.task, dataset, featurenet_dir=featurenet_dir, image_size=32,
                                                    device=torch.device("cpu"))}

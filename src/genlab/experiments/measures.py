@@ -249,3 +249,15 @@ def active_units(run, *, n: int = 1000, threshold: float = 0.01) -> int:
     x, _ = test_images(run, n)
     mu, _ = run.task.posterior(x)
     return int((mu.double().var(0) > threshold).sum())
+
+
+@torch.no_grad()
+def conditional_class_accuracy(run, net, *, n: int, seed: int = 0) -> tuple[float, list[float]]:
+    """A class-conditional run's n samples (every class in turn) through a feature net's classifier: the
+    share labelled as the class they were drawn for, overall and per class."""
+    device = run.task.device
+    wanted = torch.arange(n, device=device) % run.task.classes
+    samples = run.task.sample(n, generator=torch.Generator(device=device).manual_seed(seed), labels=wanted)
+    named = net.eval()(samples).argmax(1)
+    per_class = [float((named[wanted == c] == c).float().mean()) for c in range(run.task.classes)]
+    return float((named == wanted).float().mean()), per_class
