@@ -94,6 +94,23 @@ def test_decode_into_chunking_in_process_matches_pool(tmp_path):
         assert np.array_equal(out, serial)
 
 
+def test_one_worker_pool_serves_several_calls(tmp_path):
+    from genlab.data.celeba import decode_chunk
+    from genlab.data.parallel import worker_pool
+
+    files = _mixed_folder(tmp_path / "imgs", n=11)
+    serial = decode_all(files, 16, crop=CROP, dataset="t", desc="t")
+    with worker_pool(len(files), workers=2) as pool:
+        assert pool is not None and pool.workers == 2
+        first = decode_into(np.zeros_like(serial[:6]), files[:6], decode_chunk, (16, CROP, "t"), desc="a",
+                            chunk_size=2, pool=pool)
+        second = decode_into(np.zeros_like(serial[6:]), files[6:], decode_chunk, (16, CROP, "t"), desc="b",
+                             chunk_size=2, pool=pool)
+    assert np.array_equal(np.concatenate([first, second]), serial)
+    with worker_pool(len(files), workers=1) as pool:
+        assert pool is None  # one worker: decoded in this process
+
+
 def _celeba(root, n=10):
     images = root / "celeba" / IMAGE_DIR
     images.mkdir(parents=True)

@@ -90,7 +90,7 @@ def load_lfw_faces(*, image_size: int | None = None) -> Dataset:
         raise UsageError(f"lfw-faces: scikit-image could not provide lfw_subset ({type(exc).__name__}: "
                          f"{exc}); reinstall scikit-image") from None
     images = torch.from_numpy(np.round(np.clip(faces, 0, 1) * 255).astype(np.uint8)[:, None])
-    train, test = carve_test(Split(images), 0.1, seed=0)
+    train, test = carve_test(Split(images), 0.1, seed=0, in_place=True)
     return Dataset(name="lfw-faces", train=train, test=test, classes=None, kind="image",
                    source_note="skimage.data.lfw_subset(): 100 LFW face crops, 25x25")
 

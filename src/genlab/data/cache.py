@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-import torch
 
 from genlab.data.dataset import Dataset, Split
 from genlab.io import write_with
 from genlab.paths import cache_dir
 
-FORMAT = 1  # bump when the stored layout or a decoder's output changes, to invalidate old entries
+FORMAT = 2  # bump when the stored layout or a decoder's output changes, to invalidate old entries (2: block CRCs)
+CRC_BLOCK = 32 * 2**20  # bytes per CRC32: blocks are read and checked by several threads at once
 
 
 def cache_key(tag: str, sources: Iterable[Path], *, image_size: int | None = None) -> str:
@@ -39,12 +37,13 @@ def cache_path(key: str) -> Path:
 
 
 def cached(key: str, build: Callable[[], Dataset]) -> Dataset:
-    """The dataset stored under `key`, or `build()`'s result, stored for next time."""
+    """The dataset stored under `key`, or `build()`'s result, stored for next time. `build` makes a new
+    dataset on each call (genlab's decoders do), so either way the result owns its tensors."""
     path = cache_path(key)
     found = read_cache(path)
     if found is not None:
         return found
-    dataset = build()
+    dataset = build().replace(owns_tensors=True)
     try:
         write_cache(path, dataset)
     except OSError:
@@ -52,13 +51,13 @@ def cached(key: str, build: Callable[[], Dataset]) -> Dataset:
     return dataset
 
 
-def _crc(t: torch.Tensor) -> str:
-    return f"{zlib.crc32(memoryview(t.contiguous().numpy()).cast('B')):08x}"
-
-
 def write_cache(path: Path, dataset: Dataset) -> None:
-    """Store all tensors plus a CRC32 of each (safetensors checks structure, the CRC checks content)."""
+    """Store all tensors plus a CRC32 of each CRC_BLOCK bytes of each (safetensors checks structure, the CRC checks content).
+    save_file writes from the tensors' own memory (safetensors 0.8; tests/data/test_tensorfile.py checks peak
+    memory), so a big set is never held twice."""
     from safetensors.torch import save_file
+
+    from genlab.data import tensorfile
 
     tensors = {}
     for split_name in ("train", "test"):
@@ -68,7 +67,8 @@ def write_cache(path: Path, dataset: Dataset) -> None:
             tensors[f"{split_name}.labels"] = split.labels.contiguous()
     meta = {"format": str(FORMAT), "name": dataset.name, "kind": dataset.kind,
             "source_note": dataset.source_note, "classes": json.dumps(dataset.classes),
-            "crc": json.dumps({k: _crc(v) for k, v in tensors.items()})}
+            "crc_block": str(CRC_BLOCK),
+            "crc": json.dumps({k: tensorfile.block_crcs(v, CRC_BLOCK) for k, v in tensors.items()})}
     write_with(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
 
@@ -83,21 +83,19 @@ def read_cache(path: Path) -> Dataset | None:
 
 
 def _decode(path: Path) -> Dataset | None:
-    # Read the whole file into memory (not mmap): tensors then own ordinary memory, so the first epoch
-    # does not pay page faults, and a file replaced later cannot change them.
-    from safetensors.torch import load as load_tensors
+    # Read into freshly allocated tensors (not mmap): they own ordinary memory, so the first epoch does not
+    # pay page faults and a file replaced later cannot change them; one copy in memory, never two.
+    from genlab.data import tensorfile
 
-    blob = path.read_bytes()
-    header_len = int.from_bytes(blob[:8], "little")
-    meta = json.loads(blob[8:8 + header_len]).get("__metadata__") or {}
+    with open(path, "rb") as f:  # the header alone first: an entry of another format is not read at all
+        _, meta, _ = tensorfile.read_header(f)
     if meta.get("format") != str(FORMAT):
         return None
-    tensors = load_tensors(blob)
-    crcs = json.loads(meta["crc"])
-    if set(crcs) != set(tensors) or any(_crc(tensors[k]) != crcs[k] for k in tensors):
+    tensors, meta, found = tensorfile.load(path, crc_block=int(meta["crc_block"]))
+    if json.loads(meta["crc"]) != found:
         return None
     classes = json.loads(meta["classes"])
     return Dataset(name=meta["name"], kind=meta["kind"], source_note=meta["source_note"],
                    classes=None if classes is None else tuple(classes),
                    train=Split(tensors["train.images"], tensors.get("train.labels")),
-                   test=Split(tensors["test.images"], tensors.get("test.labels")))
+                   test=Split(tensors["test.images"], tensors.get("test.labels")), owns_tensors=True)

@@ -19,7 +19,7 @@ from genlab.errors import UsageError
 from genlab.paths import data_dir
 
 if TYPE_CHECKING:  # imported where used: the catalog's is_present() must not import torch
-    from genlab.data.dataset import Dataset, Split
+    from genlab.data.dataset import Dataset
 
 CROP = 148
 DEFAULT_SIZE = 64
@@ -74,27 +74,34 @@ def decode_chunk(paths: list[Path], size: int, crop: int = CROP, dataset: str = 
     return out
 
 
-def decode_all(paths: list[Path], size: int, *, crop: int, dataset: str, desc: str) -> np.ndarray:
+def decode_all(paths: list[Path], size: int, *, crop: int, dataset: str, desc: str, pool=None) -> np.ndarray:
     """(N, 3, size, size) uint8, decoded in parallel over the cores (genlab.data.parallel) into one array."""
     from genlab.data.parallel import decode_into
 
     out = np.empty((len(paths), 3, size, size), dtype=np.uint8)
-    return decode_into(out, paths, decode_chunk, (size, crop, dataset), desc=desc)
+    return decode_into(out, paths, decode_chunk, (size, crop, dataset), desc=desc, pool=pool)
 
 
-def _decode_split(names: list[str], size: int, *, what: str) -> Split:
+def _decode_splits(parts: dict[int, list[str]], size: int) -> Dataset:
     import torch
 
-    from genlab.data.dataset import Split
+    from genlab.data.dataset import Dataset, Split
+    from genlab.data.parallel import worker_pool
 
-    paths = [celeba_dir() / IMAGE_DIR / name for name in names]
-    images = decode_all(paths, size, crop=CROP, dataset="celeba", desc=f"celeba: decoding {what}")
-    return Split(torch.from_numpy(images))
+    def paths(names: list[str]) -> list[Path]:
+        return [celeba_dir() / IMAGE_DIR / name for name in names]
+
+    with worker_pool(len(parts[0]) + len(parts[2])) as pool:  # one pool, started before any array fills
+        train = decode_all(paths(parts[0]), size, crop=CROP, dataset="celeba", desc="celeba: decoding train",
+                           pool=pool)
+        test = decode_all(paths(parts[2]), size, crop=CROP, dataset="celeba", desc="celeba: decoding test",
+                          pool=pool)
+    return Dataset(name="celeba", train=Split(torch.from_numpy(train)), test=Split(torch.from_numpy(test)),
+                   classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {celeba_dir()}")
 
 
 def load_celeba(*, image_size: int | None = None) -> Dataset:
     from genlab.data.cache import cache_key, cached
-    from genlab.data.dataset import Dataset
 
     root = celeba_dir()
     if not is_present(root):
@@ -109,6 +116,4 @@ def load_celeba(*, image_size: int | None = None) -> Dataset:
     # The key covers the partition file and the folder's mtime (changes when files are added or removed),
     # not 200k stats of individual images.
     key = cache_key("celeba", [root / PARTITION_FILE, root / IMAGE_DIR], image_size=size)
-    return cached(key, lambda: Dataset(
-        name="celeba", train=_decode_split(parts[0], size, what="train"), test=_decode_split(parts[2], size, what="test"),
-        classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {root}"))
+    return cached(key, lambda: _decode_splits(parts, size))

@@ -34,6 +34,17 @@ class Split:
         labels = None if self.labels is None else self.labels.index_select(0, index)
         return Split(self.images.index_select(0, index), labels)
 
+    def compacted(self, kept: torch.Tensor) -> Split:
+        """The items at the sorted positions `kept`, moved to the front of this split's own tensors: no copy
+        of the split, but this split's rows are rearranged, so only a caller that alone holds them may ask."""
+        if len(kept) and bool((kept[1:] <= kept[:-1]).any()):
+            raise ValueError("compacted() needs strictly increasing positions")
+        tensors = [self.images] + ([self.labels] if self.labels is not None else [])
+        for t in tensors:
+            _move_rows_forward(t, kept)
+        n = len(kept)
+        return Split(self.images[:n], None if self.labels is None else self.labels[:n])
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -45,6 +56,10 @@ class Dataset:
     classes: tuple[str, ...] | None   # class names when labelled
     kind: str                         # "image" or "toy"
     source_note: str                  # where the data came from, for reports
+    # True when the tensors were made for this one load and nothing else holds them (genlab's own cache reads
+    # and decoders): hold_out(in_place=True) may then rearrange train instead of copying it, which at
+    # CelebA's size is the difference between holding the set once and twice.
+    owns_tensors: bool = False
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
@@ -62,13 +77,19 @@ class Dataset:
         rest, held = split_indices(len(self.train), fraction, seed=seed)
         return self.train.subset(rest), self.train.subset(held)
 
-    def hold_out(self, count: int, *, seed: int) -> tuple[Dataset, Split]:
+    def hold_out(self, count: int, *, seed: int, in_place: bool = False) -> tuple[Dataset, Split]:
         """(this dataset with `count` seeded random train items removed, those items as a Split): the
-        validation split training evaluates on, so the test split stays unseen. count 0: (self, empty)."""
+        validation split training evaluates on, so the test split stays unseen. count 0: (self, empty).
+        in_place (only where owns_tensors): the kept items move to the front of train's own tensors instead
+        of being copied; the same items in the same order, and this object must not be used afterwards."""
         if count <= 0:
             return self, self.train.subset(torch.zeros(0, dtype=torch.int64))
+        if in_place and not self.owns_tensors:
+            raise ValueError("hold_out(in_place=True) needs a dataset that owns its tensors")
         kept, held = holdout_indices(len(self.train), count, seed=seed)
-        return self.replace(train=self.train.subset(kept)), self.train.subset(held)
+        validation = self.train.subset(held)  # copied before the rows it reads are overwritten
+        train = self.train.compacted(kept) if in_place else self.train.subset(kept)
+        return self.replace(train=train), validation
 
     def replace(self, **changes) -> Dataset:
         """A copy with some fields changed (the registry stamps `name` this way)."""
@@ -101,7 +122,26 @@ def stratified_indices(labels: torch.Tensor, fraction: float, *, seed: int) -> t
     return torch.cat(kept).sort().values, torch.cat(held).sort().values
 
 
-def carve_test(split: Split, fraction: float = 0.1, *, seed: int = 0) -> tuple[Split, Split]:
-    """(train, test) from one pool of items; used where a source ships no test split of its own."""
+def carve_test(split: Split, fraction: float = 0.1, *, seed: int = 0,
+               in_place: bool = False) -> tuple[Split, Split]:
+    """(train, test) from one pool of items; used where a source ships no test split of its own.
+    in_place: for a pool the caller alone holds (just decoded): train reuses the pool's memory (see
+    Split.compacted), so only the test items are copied."""
     kept, held = split_indices(len(split), fraction, seed=seed)
-    return split.subset(kept), split.subset(held)
+    test = split.subset(held)
+    return (split.compacted(kept) if in_place else split.subset(kept)), test
+
+
+def _move_rows_forward(t: torch.Tensor, kept: torch.Tensor) -> None:
+    """t[j] = t[kept[j]] for every j, in place; kept is strictly increasing, so kept[j] >= j and each source
+    row is read before anything is written over it. Moves whole runs of consecutive rows at once."""
+    if len(kept) == 0:
+        return
+    rows = t.numpy()  # numpy's slice assignment handles the overlap of a run moved a few rows forward
+    breaks = (torch.nonzero(kept[1:] != kept[:-1] + 1).flatten() + 1).tolist()
+    starts = [0, *breaks]
+    stops = [*breaks, len(kept)]
+    for a, b in zip(starts, stops, strict=True):
+        src = int(kept[a])
+        if src != a:
+            rows[a:b] = rows[src:src + (b - a)]

@@ -162,6 +162,6 @@ def _build(root: Path, files: list[Path], name: str, image_size: int | None) -> 
         raise UsageError(f"{name}: {exc}") from None
     layout = class_labels(root, files)
     classes, labels = layout if layout else (None, None)
-    train, test = carve_test(Split(images, labels), 0.1, seed=0)
+    train, test = carve_test(Split(images, labels), 0.1, seed=0, in_place=True)
     return Dataset(name=name, train=train, test=test, classes=classes, kind="image",
                    source_note=f"{len(files)} image files in {root}")

@@ -117,7 +117,7 @@ def decode_idx_dataset(images: Path, *, name: str, source_note: str,
         if (test.labels is None) != (train.labels is None):
             raise UsageError(f"{images}: only one of the train/test files has a labels file beside it")
     else:
-        train, test = carve_test(train, 0.1, seed=0)
+        train, test = carve_test(train, 0.1, seed=0, in_place=True)
     return Dataset(name=name, train=train, test=test, classes=classes or class_names(train, test),
                    kind="image", source_note=source_note)
 

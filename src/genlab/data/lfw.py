@@ -92,7 +92,7 @@ def load_lfw(*, image_size: int | None = None) -> Dataset:
 
     def build() -> Dataset:
         images = decode_all(files, size, crop=CROP, dataset="lfw", desc="lfw: decoding")
-        train, test = carve_test(Split(torch.from_numpy(images)), 0.1, seed=0)
+        train, test = carve_test(Split(torch.from_numpy(images)), 0.1, seed=0, in_place=True)
         return Dataset(name="lfw", train=train, test=test, classes=None, kind="image",
                        source_note=f"Labeled Faces in the Wild, {len(files)} photos, centre {CROP}px -> {size}px")
 

@@ -13,9 +13,12 @@ A UsageError raised by `fn` in a worker (a corrupt image) reaches the caller as 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -55,44 +58,76 @@ def _place(out: np.ndarray, start: int, stop: int, chunk: np.ndarray) -> None:
     out[start:stop] = chunk
 
 
-def decode_into(out: np.ndarray, items: Sequence, fn: Callable[..., np.ndarray], args: tuple = (), *, desc: str,
-                unit: str = "img", workers: int | None = None, chunk_size: int | None = None,
-                start_method: str | None = None) -> np.ndarray:
-    """Fill out[i:j] = fn(items[i:j], *args) for consecutive chunks, in worker processes or in-process.
+@dataclass(frozen=True)
+class WorkerPool:
+    executor: Executor
+    workers: int
+
+
+@contextlib.contextmanager
+def worker_pool(n_items: int, *, workers: int | None = None, start_method: str | None = None) -> Iterator:
+    """Decoding processes for several `decode_into(..., pool=)` calls (None where n_items decode in-process).
+    Open it before any output array is filled: forked workers then start from a small parent instead of
+    inheriting (and reporting in their RSS) the arrays decoded so far, and start once, not once per call.
 
     start_method: multiprocessing's ("fork", "spawn", "forkserver"); None is the platform's default (fork on
     Linux before Python 3.14, as torch's DataLoader uses; spawn on macOS and Windows, where a script that
     loads a big set needs the usual `if __name__ == "__main__":` guard)."""
-    from genlab.progress import Progress
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
+    workers = decode_workers(n_items) if workers is None else workers
+    if workers <= 1:
+        yield None
+        return
+    # The workers run only PIL and numpy (fn's module imports no torch), so a fork is safe where it is the default
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start_method))
+    try:
+        yield WorkerPool(executor, workers)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def decode_into(out: np.ndarray, items: Sequence, fn: Callable[..., np.ndarray], args: tuple = (), *, desc: str,
+                unit: str = "img", workers: int | None = None, chunk_size: int | None = None,
+                start_method: str | None = None, pool: WorkerPool | None = None) -> np.ndarray:
+    """Fill out[i:j] = fn(items[i:j], *args) for consecutive chunks, in worker processes or in-process.
+    pool: a `worker_pool` shared with other calls; without one, this call opens its own."""
     n = len(items)
     if len(out) != n:
         raise ValueError(f"out holds {len(out)} rows for {n} items")
-    workers = decode_workers(n) if workers is None else workers
+    if pool is None:
+        with worker_pool(n, workers=workers, start_method=start_method) as own:
+            return _decode(out, items, fn, args, own, desc, unit, chunk_size)
+    return _decode(out, items, fn, args, pool, desc, unit, chunk_size)
+
+
+def _decode(out, items, fn, args, pool, desc, unit, chunk_size) -> np.ndarray:
+    from genlab.progress import Progress
+
+    n = len(items)
+    workers = 1 if pool is None else pool.workers
     bounds = chunk_bounds(n, workers, chunk_size)
     with Progress(total=n, desc=desc, unit=unit) as bar:
-        if workers <= 1 or len(bounds) <= 1:
+        if pool is None or len(bounds) <= 1:
             for start, stop in bounds:
                 _place(out, start, stop, fn(list(items[start:stop]), *args))
                 bar.update(stop - start)
         else:
-            _decode_pool(out, items, fn, args, bounds, min(workers, len(bounds)), bar, desc, start_method)
+            _decode_pool(out, items, fn, args, bounds, workers, bar, desc, pool)
     return out
 
 
-def _decode_pool(out, items, fn, args, bounds, workers, bar, desc, start_method) -> None:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+def _decode_pool(out, items, fn, args, bounds, workers, bar, desc, pool) -> None:
+    from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    # The workers run only PIL and numpy (fn's module imports no torch), so a fork is safe where it is the default
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(start_method))
     pending: dict = {}
     todo = iter(bounds)
     try:
         def submit_next() -> None:
             for start, stop in todo:
-                pending[pool.submit(fn, list(items[start:stop]), *args)] = (start, stop)
+                pending[pool.executor.submit(fn, list(items[start:stop]), *args)] = (start, stop)
                 return
 
         for _ in range(2 * workers):
@@ -114,4 +149,5 @@ def _decode_pool(out, items, fn, args, bounds, workers, bar, desc, start_method)
                 bar.update(stop - start)
                 submit_next()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:  # a failed chunk leaves the shared pool free of this call's queued work
+            future.cancel()

@@ -83,7 +83,8 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     dataset = gdata.load(config.data.spec, image_size=config.data.image_size)
     # The validation split: a seeded draw from train, the same on every rank and on every --resume.
     held = validation_items(config.train.validation, len(dataset.train))
-    dataset, validation = dataset.hold_out(held, seed=config.train.validation_seed)
+    # In place where the loaded set is ours alone: a big set (CelebA: 2 GB) is then never held twice
+    dataset, validation = dataset.hold_out(held, seed=config.train.validation_seed, in_place=dataset.owns_tensors)
     distributed.check_world(dist_info, len(dataset.train), config.train.batch_size)
     info = data_info(dataset)
     seed_everything(config.train.seed)
@@ -156,8 +157,15 @@ def _row_step(row) -> int | None:
     return step if isinstance(step, int) and not isinstance(step, bool) else None
 
 
-def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk: int = 1000) -> dict:
-    """`task.evaluate` over the first `take` items in chunks (bounded memory), as item-weighted means."""
+EVAL_CHUNK_VALUES = 1000 * 1024  # values per evaluation chunk: 1000 images of 32x32 (or 28x28), 83 of 64x64x3
+
+
+def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk: int | None = None) -> dict:
+    """`task.evaluate` over the first `take` items in chunks (bounded memory), as item-weighted means.
+    The default chunk shrinks with the item size: a conv net's activations for 1000 CelebA images at 64x64
+    take about 0.8 GB, more than the whole 2 GB set's share of memory allows."""
+    if chunk is None:
+        chunk = max(1, min(1000, EVAL_CHUNK_VALUES // max(1, split.images[0].numel() if len(split) else 1)))
     sums: dict[str, float] = {}
     for start in range(0, take, chunk):
         stop = min(take, start + chunk)
