@@ -91,6 +91,11 @@ def _decode_splits(parts: dict[int, list[str]], size: int) -> Dataset:
     def paths(names: list[str]) -> list[Path]:
         return [celeba_dir() / IMAGE_DIR / name for name in names]
 
+    missing = [n for n in parts[0] + parts[2] if not (celeba_dir() / IMAGE_DIR / n).is_file()]
+    if missing:
+        raise UsageError(f"celeba: {len(missing)} image(s) listed in {PARTITION_FILE} are missing from "
+                         f"{celeba_dir() / IMAGE_DIR}, e.g. {missing[0]}")
+
     with worker_pool(len(parts[0]) + len(parts[2])) as pool:  # one pool, started before any array fills
         train = decode_all(paths(parts[0]), size, crop=CROP, dataset="celeba", desc="celeba: decoding train",
                            pool=pool)
@@ -107,13 +112,8 @@ def load_celeba(*, image_size: int | None = None) -> Dataset:
     if not is_present(root):
         raise UsageError(f"celeba: not found; put the official {IMAGE_DIR}/*.jpg and {PARTITION_FILE} "
                          f"(from the CelebA 'Align&Cropped Images' release) in {root}")
-    parts = read_partition(root / PARTITION_FILE)
-    missing = [n for n in parts[0] + parts[2] if not (root / IMAGE_DIR / n).is_file()]
-    if missing:
-        raise UsageError(f"celeba: {len(missing)} image(s) listed in {PARTITION_FILE} are missing from "
-                         f"{root / IMAGE_DIR}, e.g. {missing[0]}")
     size = image_size or DEFAULT_SIZE
-    # The key covers the partition file and the folder's mtime (changes when files are added or removed),
-    # not 200k stats of individual images.
+    # The key covers the partition file and the folder's mtime (changes when files are added or removed); the
+    # partition's 202,599 lines and the images' stats are read only when the set is decoded.
     key = cache_key("celeba", [root / PARTITION_FILE, root / IMAGE_DIR], image_size=size)
-    return cached(key, lambda: _decode_splits(parts, size))
+    return cached(key, lambda: _decode_splits(read_partition(root / PARTITION_FILE), size))

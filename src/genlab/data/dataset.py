@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 from dataclasses import dataclass
 
@@ -134,14 +135,17 @@ def carve_test(split: Split, fraction: float = 0.1, *, seed: int = 0,
 
 def _move_rows_forward(t: torch.Tensor, kept: torch.Tensor) -> None:
     """t[j] = t[kept[j]] for every j, in place; kept is strictly increasing, so kept[j] >= j and each source
-    row is read before anything is written over it. Moves whole runs of consecutive rows at once."""
+    row is read before anything is written over it. Moves whole runs of consecutive rows at once, with
+    memmove (made for overlapping ranges: no temporary copy, unlike numpy's or torch's slice assignment)."""
     if len(kept) == 0:
         return
-    rows = t.numpy()  # numpy's slice assignment handles the overlap of a run moved a few rows forward
+    if not t.is_contiguous() or t.device.type != "cpu":
+        raise ValueError("compacting in place needs a contiguous CPU tensor")
+    row = t[0].numel() * t.element_size() if t.dim() > 1 else t.element_size()
+    base = t.data_ptr()
     breaks = (torch.nonzero(kept[1:] != kept[:-1] + 1).flatten() + 1).tolist()
     starts = [0, *breaks]
     stops = [*breaks, len(kept)]
-    for a, b in zip(starts, stops, strict=True):
-        src = int(kept[a])
+    for a, b, src in zip(starts, stops, kept[starts].tolist(), strict=True):
         if src != a:
-            rows[a:b] = rows[src:src + (b - a)]
+            ctypes.memmove(base + a * row, base + src * row, (b - a) * row)
