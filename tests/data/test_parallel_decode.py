@@ -136,6 +136,23 @@ def test_celeba_parallel_equals_serial_and_old_layout(tmp_path, monkeypatch):
     assert np.array_equal(parallel.train.images[4].numpy(), one.transpose(2, 0, 1))
 
 
+def test_celeba_missing_image_is_named_and_a_cached_set_skips_the_checks(tmp_path, monkeypatch):
+    from genlab.errors import UsageError
+
+    images = _celeba(tmp_path / "data")
+    monkeypatch.setenv("GENLAB_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("GENLAB_CACHE", str(tmp_path / "cache"))
+    (images / "000003.jpg").rename(tmp_path / "aside.jpg")
+    with pytest.raises(UsageError, match=r"1 image\(s\) listed .* missing .*000003\.jpg"):
+        load_celeba(image_size=16)
+    (tmp_path / "aside.jpg").rename(images / "000003.jpg")
+    first = load_celeba(image_size=16)
+    assert first.owns_tensors
+    monkeypatch.setattr("genlab.data.celeba.read_partition", lambda path: pytest.fail("re-read on a cache hit"))
+    again = load_celeba(image_size=16)  # from the cache: neither the partition nor the images are read
+    assert torch.equal(again.train.images, first.train.images)
+
+
 def test_corrupt_image_in_a_worker_is_one_usage_error_naming_the_file(tmp_path, monkeypatch):
     root = tmp_path / "imgs"
     files = _mixed_folder(root)
