@@ -52,8 +52,8 @@ def cached(key: str, build: Callable[[], Dataset]) -> Dataset:
 
 
 def write_cache(path: Path, dataset: Dataset) -> None:
-    """Store all tensors plus a CRC32 of each CRC_BLOCK bytes of each (safetensors checks structure, the CRC checks content).
-    save_file writes from the tensors' own memory (safetensors 0.8; tests/data/test_tensorfile.py checks peak
+    """Store all tensors plus a CRC32 per CRC_BLOCK bytes of each (safetensors checks structure, the CRCs
+    check content). save_file writes from the tensors' own memory (safetensors 0.8; tests/data/test_tensorfile.py checks peak
     memory), so a big set is never held twice."""
     from safetensors.torch import save_file
 

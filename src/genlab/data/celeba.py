@@ -88,19 +88,16 @@ def _decode_splits(parts: dict[int, list[str]], size: int) -> Dataset:
     from genlab.data.dataset import Dataset, Split
     from genlab.data.parallel import worker_pool
 
-    def paths(names: list[str]) -> list[Path]:
-        return [celeba_dir() / IMAGE_DIR / name for name in names]
-
-    missing = [n for n in parts[0] + parts[2] if not (celeba_dir() / IMAGE_DIR / n).is_file()]
+    image_dir = celeba_dir() / IMAGE_DIR
+    train_paths, test_paths = ([image_dir / name for name in parts[k]] for k in (0, 2))
+    missing = [p for p in train_paths + test_paths if not p.is_file()]
     if missing:
         raise UsageError(f"celeba: {len(missing)} image(s) listed in {PARTITION_FILE} are missing from "
-                         f"{celeba_dir() / IMAGE_DIR}, e.g. {missing[0]}")
+                         f"{image_dir}, e.g. {missing[0].name}")
 
-    with worker_pool(len(parts[0]) + len(parts[2])) as pool:  # one pool, started before any array fills
-        train = decode_all(paths(parts[0]), size, crop=CROP, dataset="celeba", desc="celeba: decoding train",
-                           pool=pool)
-        test = decode_all(paths(parts[2]), size, crop=CROP, dataset="celeba", desc="celeba: decoding test",
-                          pool=pool)
+    with worker_pool(len(train_paths) + len(test_paths)) as pool:  # one pool, started before any array fills
+        train = decode_all(train_paths, size, crop=CROP, dataset="celeba", desc="celeba: decoding train", pool=pool)
+        test = decode_all(test_paths, size, crop=CROP, dataset="celeba", desc="celeba: decoding test", pool=pool)
     return Dataset(name="celeba", train=Split(torch.from_numpy(train)), test=Split(torch.from_numpy(test)),
                    classes=None, kind="image", source_note=f"CelebA aligned, crop {CROP} -> {size}, {celeba_dir()}")
 

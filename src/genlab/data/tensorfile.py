@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
-DTYPES = {torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16", torch.int32: "I32", torch.int64: "I64",
-          torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
-          torch.bool: "BOOL"}
-_BY_NAME = {name: dtype for dtype, name in DTYPES.items()}
+_BY_NAME = {"U8": torch.uint8, "I8": torch.int8, "I16": torch.int16, "I32": torch.int32, "I64": torch.int64,
+            "F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32, "F64": torch.float64,
+            "BOOL": torch.bool}
 MAX_HEADER = 100_000_000  # the library's own limit on the JSON header
+READ_BLOCK = 32 * 2**20  # bytes per threaded read when no CRC block size is given
 
 
 def _raw(t: torch.Tensor) -> memoryview:
@@ -98,9 +98,6 @@ def block_crcs(tensor: torch.Tensor, block: int) -> list[str]:
     """Hex CRC32 of each `block` bytes of a contiguous CPU tensor, computed by a few threads at once."""
     view = _raw(tensor.contiguous()) if tensor.numel() else memoryview(b"")
     return _threaded(lambda ab: f"{zlib.crc32(view[ab[0]:ab[1]]):08x}", _blocks(len(view), block))
-
-
-READ_BLOCK = 32 * 2**20
 
 
 def _blocks(nbytes: int, block: int) -> list[tuple[int, int]]:

@@ -165,7 +165,8 @@ def evaluate_split(task: Task, split, *, take: int, device: torch.device, chunk:
     The default chunk shrinks with the item size: a conv net's activations for 1000 CelebA images at 64x64
     take about 0.8 GB, more than the whole 2 GB set's share of memory allows."""
     if chunk is None:
-        chunk = max(1, min(1000, EVAL_CHUNK_VALUES // max(1, split.images[0].numel() if len(split) else 1)))
+        values_per_item = split.images[0].numel() if len(split) else 1
+        chunk = max(1, min(1000, EVAL_CHUNK_VALUES // values_per_item))
     sums: dict[str, float] = {}
     for start in range(0, take, chunk):
         stop = min(take, start + chunk)
