@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from genlab.errors import UsageError
+from genlab.models.dense_conv import FullConv2d, LatentConvTranspose2d
 
 BASE_SIZES = (4, 7)
 
@@ -56,7 +57,7 @@ class DCGANGenerator(nn.Module):
         s0, k = dcgan_plan(image_size)
         widths = [ngf * 2 ** i for i in reversed(range(k))]  # e.g. 32 px: ngf*4, ngf*2, ngf
         # z as a 1 x 1 map -> (widths[0], s0, s0): a transposed conv with an s0 kernel is a dense layer.
-        layers: list[nn.Module] = [nn.ConvTranspose2d(latent_dim, widths[0], s0, 1, 0, bias=False),
+        layers: list[nn.Module] = [LatentConvTranspose2d(latent_dim, widths[0], s0, 1, 0, bias=False),
                                    nn.BatchNorm2d(widths[0]), nn.ReLU(True)]
         for a, b in itertools.pairwise(widths):  # each stage: (a, s, s) -> (b, 2s, 2s)
             layers += [nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False), nn.BatchNorm2d(b), nn.ReLU(True)]
@@ -104,7 +105,7 @@ class DCGANDiscriminator(nn.Module):
                                    nn.LeakyReLU(0.2, inplace=True)]  # (ndf, S/2, S/2)
         for a, b in itertools.pairwise(widths):  # each stage halves the map and doubles the width
             layers += [nn.Conv2d(a, b, 4, 2, 1, bias=False), *_norm(norm, b), nn.LeakyReLU(0.2, inplace=True)]
-        layers.append(nn.Conv2d(widths[-1], 1, s0, 1, 0, bias=False))  # (1, 1, 1): one logit per image
+        layers.append(FullConv2d(widths[-1], 1, s0, 1, 0, bias=False))  # (1, 1, 1): one logit per image
         self.net = nn.Sequential(*layers)
         self.feature_shape = (widths[-1], s0, s0)
         self.apply(dcgan_init)
