@@ -47,3 +47,12 @@ def test_the_penalty_trains_the_critic():
         gradient_penalty(lambda x: x @ w, torch.randn(32, 2), torch.randn(32, 2)).backward()
         opt.step()
     assert abs(float(w.detach().norm()) - 1) < 1e-3
+
+
+def test_one_sided_penalty_charges_only_slopes_above_one():
+    real, fake = torch.randn(16, 3), torch.randn(16, 3)
+    steep = lambda x: x.flatten(1) @ torch.tensor([2.0, -2.0, 1.0])      # ||w|| = 3: both charge (3 - 1)^2
+    assert torch.isclose(gradient_penalty(steep, real, fake, one_sided=True), torch.tensor(4.0))
+    flat = lambda x: x.flatten(1) @ torch.tensor([0.2, 0.0, 0.0])        # ||w|| = 0.2: two-sided 0.64, one-sided 0
+    assert torch.isclose(gradient_penalty(flat, real, fake), torch.tensor(0.64))
+    assert float(gradient_penalty(flat, real, fake, one_sided=True)) == 0.0

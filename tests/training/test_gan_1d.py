@@ -47,3 +47,21 @@ def test_gan_1d_rejects_image_data_and_an_affine_g_with_a_wide_latent(tmp_path, 
                  "--generator", "affine", "--latent-dim", "3"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and "1-D toy data" in lines[0] and "--latent-dim 3" in lines[1], lines
+
+
+def test_wasserstein_critic_run_reports_its_gap_and_plots_without_d_star(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main([*ONE_D, "--data", "gauss-1d", "--out", str(run), "--max-steps", "40", "--loss", "wgan-gp",
+                 "--gp-one-sided", "--d-steps", "5"]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["model"]["loss"] == "wgan-gp" and config["config"]["model"]["gp_one_sided"] is True
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    val = [r for r in rows if r["split"] == "validation"][-1]
+    assert val["critic_gap"] == pytest.approx(val["score_real"] - val["score_fake"]) and "d_real" not in val
+    snap = json.loads(max((run / "samples").glob("stage_*.json")).read_text())
+    assert snap["d"] is None and snap["d_star"] is None and len(snap["critic"]) == len(snap["x"])
+    for kind in ("stages", "game"):
+        assert main(["plot", str(run), kind, "--out", str(tmp_path / f"{kind}.png")]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(run), "equilibrium", "--out", str(tmp_path / "eq.png")]) == 2  # no D(x) = 1/2 here
+    assert "critic" in capsys.readouterr().err

@@ -15,16 +15,19 @@ DEFAULT_LR = 2e-4  # Radford et al. 2016, Sec. 4: Adam, lr 2e-4, beta1 0.5
 
 LOSS_HELP = ("generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G = -E_D, saturates when D wins) "
              "or non-saturating = -E[log D(G(z))]")
+CRITIC_LOSS_HELP = ("; wgan-gp: the Wasserstein critic with a gradient penalty (Gulrajani et al. 2017; their setting: "
+                    "--d-steps 5 --lr 1e-4 --betas 0 0.9); hinge: the hinge loss of SN-GANs (Miyato et al. 2018)")
+GP_WEIGHT_HELP = "wgan-gp: weight of the gradient penalty (lambda in Gulrajani et al.)"
+GP_ONE_SIDED_HELP = ("wgan-gp: penalise only gradient norms above 1, max(0, |grad| - 1)^2; on 1-D data the two-sided "
+                     "penalty can trap a critic whose slope starts with the wrong sign")
 
 
 @dataclass(frozen=True)
 class Config:
     net: str = option("dcgan", "network type: dcgan (conv, batch norm) or mlp", choices=NETS)
-    loss: str = option("non-saturating", LOSS_HELP + "; wgan-gp: the Wasserstein critic with a gradient penalty "
-                       "(Gulrajani et al. 2017; their setting: --d-steps 5 --lr 1e-4 --betas 0 0.9); hinge: the "
-                       "hinge loss of SN-GANs (Miyato et al. 2018)", choices=GENERATOR_LOSSES + CRITIC_LOSSES)
-    gp_weight: float = option(10.0, "wgan-gp: weight of the gradient penalty (lambda in Gulrajani et al.)", min=0,
-                              metavar="X")
+    loss: str = option("non-saturating", LOSS_HELP + CRITIC_LOSS_HELP, choices=GENERATOR_LOSSES + CRITIC_LOSSES)
+    gp_weight: float = option(10.0, GP_WEIGHT_HELP, min=0, metavar="X")
+    gp_one_sided: bool = option(False, GP_ONE_SIDED_HELP)
     d_norm: str | None = option(None, "normalisation in the DCGAN discriminator: batch, layer (per image), or "
                                 "none (default: layer for wgan-gp, whose penalty is per sample; else batch)",
                                 choices=D_NORMS)

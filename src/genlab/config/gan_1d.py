@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from genlab.config.fields import check, option
-from genlab.config.gan import GENERATOR_LOSSES, LOSS_HELP, NOISES
+from genlab.config.gan import (
+    CRITIC_LOSS_HELP,
+    CRITIC_LOSSES,
+    GENERATOR_LOSSES,
+    GP_ONE_SIDED_HELP,
+    GP_WEIGHT_HELP,
+    LOSS_HELP,
+    NOISES,
+)
 from genlab.errors import UsageError
 
 GENERATORS = ("mlp", "affine")
@@ -18,7 +26,9 @@ class Config:
     generator: str = option("mlp", "G: an MLP, or affine a*z + b whose p_g is known exactly", choices=GENERATORS)
     affine_init: tuple[float, float] = option((1.0, 0.0), "starting a and b of the affine G", metavar=("A", "B"))
     freeze_generator: bool = option(False, "train only D against a fixed G (D then converges to D*)")
-    loss: str = option("non-saturating", LOSS_HELP, choices=GENERATOR_LOSSES)
+    loss: str = option("non-saturating", LOSS_HELP + CRITIC_LOSS_HELP, choices=GENERATOR_LOSSES + CRITIC_LOSSES)
+    gp_weight: float = option(10.0, GP_WEIGHT_HELP, min=0, metavar="X")
+    gp_one_sided: bool = option(False, GP_ONE_SIDED_HELP)
     d_steps: int = option(1, "D updates per G update", min=1, metavar="K")
     lr_d: float | None = option(None, "discriminator learning rate (default: --lr)", above=0, metavar="X")
     lr_g: float | None = option(None, "generator learning rate (default: --lr)", above=0, metavar="X")

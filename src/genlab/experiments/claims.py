@@ -277,6 +277,26 @@ def class_accuracy_90(*, class_accuracy: float):
     return held, f"{class_accuracy:.1%} of the samples labelled as the class asked for ({'>=' if held else '<'} 90%)"
 
 
+def critic_matches_w1(*, w1_values: list, critic_gaps: list, gp_weight: float):
+    """Each fixed G's critic gap is within 5% of the penalised optimum W1 (1 + W1 / (2 lambda)), the exact answer
+    for a G that shifts the data by W1."""
+    expected = [w * (1 + w / (2 * gp_weight)) for w in w1_values]
+    errors = [abs(g - e) / e for g, e in zip(critic_gaps, expected, strict=True)]
+    held = max(errors) <= 0.05
+    pairs = ", ".join(f"W1 {_fmt(w)}: gap {_fmt(g)} vs {_fmt(e)}" for w, g, e in zip(w1_values, critic_gaps, expected,
+                                                                                   strict=True))
+    return held, f"{pairs}; largest error {max(errors):.1%} ({'<=' if held else '>'} 5%)"
+
+
+def critic_does_not_saturate(*, wgan_grad_norm_g_far: float, minimax_grad_norm_g: float):
+    """With the critic ahead and G far from the data, G's gradient is at least 100x the min-max G's while D is
+    confident (same head start)."""
+    ratio = wgan_grad_norm_g_far / minimax_grad_norm_g
+    held = ratio >= 100
+    return held, (f"median |grad G|: WGAN-GP while W1 > 1 {_fmt(wgan_grad_norm_g_far)}, min-max while D(G(z)) < 0.1 "
+                  f"{_fmt(minimax_grad_norm_g)}: ratio {_fmt(ratio)} ({'>=' if held else '<'} 100)")
+
+
 CHECKS: tuple[Check, ...] = (
     Check("vae-recap", "The ELBO equals log p(x) at the exact posterior and log p(x) - KL(q || p(z|x)) for a "
           "wrong q, to 1e-9 nats.", elbo_identity_exact),
@@ -338,6 +358,11 @@ CHECKS: tuple[Check, ...] = (
           iwae_lower_nll),
     Check("beyond-conditional", "The feature net's classifier labels at least 90% of the conditional VAE's "
           "samples as the class they were drawn for.", class_accuracy_90),
+    Check("beyond-wasserstein", "Against a fixed G, the WGAN-GP critic's gap E f(x) - E f(G(z)) is the exact "
+          "Wasserstein-1 distance as the penalty shapes it, W1 (1 + W1 / 2 lambda), within 5% (W1 = 0.5, 1, 2).",
+          critic_matches_w1),
+    Check("beyond-wasserstein", "The critic does not saturate: with it ahead and G far from the data, G's "
+          "gradient is at least 100x the min-max generator's with the same head start.", critic_does_not_saturate),
 )
 
 

@@ -77,7 +77,12 @@ def _stage_panel(ax, snap: dict) -> None:
     if snap.get("p_data") is not None:
         ax.plot(x, snap["p_data"], ":", color="black", lw=2, label="p_data")
     ax.plot(x, snap["p_g"], "-", color="green", label="p_g" + ("" if snap.get("p_g_exact") else " (KDE)"))
-    ax.plot(x, snap["d"], "--", color="blue", label="D(x)")
+    if snap.get("d") is not None:
+        ax.plot(x, snap["d"], "--", color="blue", label="D(x)")
+    elif snap.get("critic") is not None:  # a Wasserstein/hinge critic's scores are unbounded: drawn on [0, 1]
+        f = torch.tensor(snap["critic"])
+        ax.plot(x, ((f - f.min()) / max(float(f.max() - f.min()), 1e-12)).tolist(), "--", color="blue",
+                label="critic f(x), rescaled to [0, 1]")
     if snap.get("d_star") is not None:  # drawn only where some sample can land (elsewhere D* is 0/0 noise)
         mass = torch.tensor(snap["p_data"]) + torch.tensor(snap["p_g"])
         d_star = torch.tensor(snap["d_star"]).masked_fill(mass < 0.02 * float(mass.max()), float("nan"))
@@ -260,13 +265,19 @@ def optimum_experiment(out_dir: Path | None = None, *, a: float = 0.8, b: float 
 
 
 def _fixed_generator_task(*, a: float, b: float, seed: int, data: str, batch_size: int):
+    model = Gan1dConfig(generator="affine", affine_init=(a, b), freeze_generator=True)
+    return gan_1d_task(model, seed=seed, data=data, batch_size=batch_size)
+
+
+def gan_1d_task(model, *, seed: int, data: str = "gauss-1d", batch_size: int = 128):
+    """(gan-1d Task built from `model` (a gan_1d.Config) and bound to its data, the dataset), for experiments
+    that step the game in-process."""
     from genlab.config import DataConfig, RunConfig, TrainConfig
     from genlab.data import load
     from genlab.training import gan_1d
     from genlab.training.loop import data_info
 
     dataset = load(data)
-    model = Gan1dConfig(generator="affine", affine_init=(a, b), freeze_generator=True)
     config = RunConfig(family="gan-1d", data=DataConfig(spec=data), model=model,
                        train=TrainConfig(seed=seed, batch_size=batch_size, device="cpu"))
     torch.manual_seed(seed)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import torch
 
+from genlab.config.gan import CRITIC_LOSSES
+from genlab.errors import UsageError
 from genlab.experiments import autoencoders as aex
 from genlab.experiments import dann as dex
 from genlab.experiments import gan as gex
@@ -52,6 +54,9 @@ def gan_1d_densities(run, out_path: Path, *, seed: int = 0, **_) -> None:
 
 def gan_1d_equilibrium(run, out_path: Path, **_) -> None:
     """Mean D(x) and D(G(z)) over training, against the equilibrium value 1/2."""
+    if run.config.model.loss in CRITIC_LOSSES:
+        raise UsageError(f"equilibrium: D(x) = 1/2 is the original game's; a {run.config.model.loss} critic's scores "
+                         "have no such value (plot `game` instead)")
     gex.plot_equilibrium(run.run_dir / "metrics.jsonl", out_path)
 
 

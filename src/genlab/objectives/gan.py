@@ -87,15 +87,20 @@ def critic_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
+                     generator: torch.Generator | None = None, one_sided: bool = False) -> torch.Tensor:
     """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = e x + (1 - e) G(z), e ~ U(0, 1) per pair (Gulrajani et al.
     2017, Algorithm 1): pulls D towards 1-Lipschitz along the lines between real and generated samples.
-    Differentiable in D's weights (create_graph), so adding it to the critic's loss trains the penalty."""
+    Differentiable in D's weights (create_graph), so adding it to the critic's loss trains the penalty.
+
+    one_sided: E[max(0, ||grad|| - 1)^2], which penalises only slopes above 1 (the variant Gulrajani et al.
+    also tried). On 1-D data the two-sided form has a barrier of height lambda at slope 0: a critic that starts
+    with the wrong sign of slope cannot turn round when 2 W1 < lambda, and settles scoring G above the data."""
     e = torch.rand((len(real),) + (1,) * (real.dim() - 1), generator=generator, device=real.device,
                    dtype=real.dtype)
     x_hat = (e * real.detach() + (1 - e) * fake.detach()).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+    excess = grad.flatten(1).norm(dim=1) - 1
+    return (excess.clamp(min=0) if one_sided else excess).pow(2).mean()
 
 
 def value_from_logits(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

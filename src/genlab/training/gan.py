@@ -97,9 +97,9 @@ class AdversarialGame:
     """
 
     def __init__(self, task, *, loss: str, d_steps: int, noise: str, latent_dim: int,
-                 ema_decay: float | None = None, gp_weight: float = 10.0):
+                 ema_decay: float | None = None, gp_weight: float = 10.0, gp_one_sided: bool = False):
         self.task = task
-        self.gp_weight = gp_weight
+        self.gp_weight, self.gp_one_sided = gp_weight, gp_one_sided
         self.loss, self.d_steps, self.noise, self.latent_dim = loss, d_steps, noise, latent_dim
         self.ema_decay = ema_decay
         self.ema_updates = 0  # G updates folded into the EMA so far (extra_state, so resume keeps the warm-up)
@@ -139,7 +139,7 @@ class AdversarialGame:
     def _d_loss(self, real_logits, fake_logits, x_real, fake, cond: tuple = ()) -> torch.Tensor:
         if self.loss == "wgan-gp":
             critic = self.task.net("discriminator")
-            penalty = gradient_penalty(lambda x: critic(x, *cond), x_real, fake)
+            penalty = gradient_penalty(lambda x: critic(x, *cond), x_real, fake, one_sided=self.gp_one_sided)
             return wasserstein_critic_loss(real_logits, fake_logits) + self.gp_weight * penalty
         if self.loss == "hinge":
             return hinge_discriminator_loss(real_logits, fake_logits)
@@ -231,7 +231,8 @@ class Task(base.Task, Sampler):
         self.optimizers = {"generator": make_adam(self.G.parameters(), lr=lr_g, betas=mc.betas),
                            "discriminator": make_adam(self.D.parameters(), lr=lr_d, betas=mc.betas)}
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
-                                    latent_dim=mc.latent_dim, ema_decay=mc.ema, gp_weight=mc.gp_weight)
+                                    latent_dim=mc.latent_dim, ema_decay=mc.ema, gp_weight=mc.gp_weight,
+                                    gp_one_sided=mc.gp_one_sided)
         gen = torch.Generator(device=device).manual_seed(config.train.seed + 1)  # fixed noise: same grid each epoch
         self.fixed_z = draw_noise(mc.noise, GRID, mc.latent_dim, device=device, generator=gen)
 

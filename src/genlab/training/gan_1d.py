@@ -17,6 +17,7 @@ import torch
 
 from genlab import io
 from genlab.config import RunConfig
+from genlab.config.gan import CRITIC_LOSSES
 from genlab.data.toy import density_of
 from genlab.errors import UsageError
 from genlab.models.gan import AffineGenerator, MLPDiscriminator, MLPGenerator, Standardize
@@ -61,7 +62,9 @@ class Task(base.Task, Sampler):
             for group in self.optimizers["generator"].param_groups:
                 group["lr"] = 0.0  # G's updates are computed (its gradient norm is still logged) but move nothing
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
-                                    latent_dim=mc.latent_dim)
+                                    latent_dim=mc.latent_dim, gp_weight=mc.gp_weight,
+                                    gp_one_sided=mc.gp_one_sided)
+        self.critic = mc.loss in CRITIC_LOSSES  # D is a real-valued critic: no D(x) probability, no D*
         self.p_data = density_of(config.data.spec)
         self._step = 0
         self._data_range = (-1.0, 1.0)
@@ -90,6 +93,9 @@ class Task(base.Task, Sampler):
         fake = self.G(draw_noise(self.config.model.noise, len(x), self.config.model.latent_dim,
                                  device=self.device, generator=gen))
         real_logits, fake_logits = self.D(x), self.D(fake)
+        if self.critic:  # the critic's gap E f(x) - E f(G(z)): its estimate of the Wasserstein-1 distance
+            real, fake_score = float(real_logits.mean()), float(fake_logits.mean())
+            return {"score_real": real, "score_fake": fake_score, "critic_gap": real - fake_score}
         return {"loss_d": float(discriminator_loss(real_logits, fake_logits)),
                 "d_real": float(torch.sigmoid(real_logits).mean()),
                 "d_fake": float(torch.sigmoid(fake_logits).mean())}
@@ -115,18 +121,21 @@ class Task(base.Task, Sampler):
 
     @torch.no_grad()
     def snapshot(self, *, seed: int = 0) -> dict:
-        """The game on a grid: x, p_data (None if unknown), p_g, D(x), D*(x), and G's map of 21 z quantiles."""
+        """The game on a grid: x, p_data (None if unknown), p_g, D(x) and D*(x) (or, for a critic loss, the
+        critic's scores f(x) and no D*), and G's map of 21 z quantiles."""
         gen = torch.Generator(device=self.device).manual_seed(seed)
         gz = self.sample(4000, generator=gen).cpu().flatten()
         lo = min(self._data_range[0], float(gz.quantile(0.001))) - 1.0
         hi = max(self._data_range[1], float(gz.quantile(0.999))) + 1.0
         grid = torch.linspace(lo, hi, GRID_POINTS, dtype=torch.float64)
         p_g, exact = self.generator_density(grid, seed=seed)
-        d = torch.sigmoid(self.D(grid.float().to(self.device)[:, None])).cpu().double()
+        scores = self.D(grid.float().to(self.device)[:, None]).cpu().double()
         p_data = self.p_data(grid).double() if self.p_data is not None else None
-        d_star = optimal_discriminator(p_data, p_g) if p_data is not None else None
+        d_star = optimal_discriminator(p_data, p_g) if p_data is not None and not self.critic else None
         z = self._z_quantiles()
-        return {"step": self._step, "x": grid.tolist(), "p_g": p_g.tolist(), "p_g_exact": exact, "d": d.tolist(),
+        d = None if self.critic else torch.sigmoid(scores).tolist()
+        return {"step": self._step, "x": grid.tolist(), "p_g": p_g.tolist(), "p_g_exact": exact, "d": d,
+                "critic": scores.tolist() if self.critic else None,
                 "p_data": None if p_data is None else p_data.tolist(),
                 "d_star": None if d_star is None else d_star.tolist(),
                 "z": z.flatten().tolist() if z.shape[1] == 1 else None,
