@@ -13,7 +13,8 @@ baseline: the example's code path, its clock likewise from building its datasets
 genlab_autograd_s: genlab's loop with its hand-written MLP VAE backward turned off (autograd instead).
 gemm_floor_s: the same matrix products alone (forward, grad-input, grad-weight of every Linear, one epoch).
 nll_k5000_s: the K = 5000 importance-weighted NLL over the 10k test images (measured on --nll-images
-  images and scaled, when fewer than 10k; the JSON says which).
+  images and scaled, when fewer than 10k; the JSON says which); nll_k5000_gemm_floor_s: its decoder's matrix
+  products alone, likewise scaled (the floor of any exact K = 5000 estimate with this decoder).
 Both run in one process with genlab's allocator setting (`genlab.runtime.keep_freed_memory`, as the genlab
 command applies it). Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
 """
@@ -145,6 +146,20 @@ def time_gemm_floor(n_train: int = 60000) -> Clock:
     return clock
 
 
+def time_nll_gemm_floor(n_images: int, k: int = 5000, rows: int = 4096) -> Clock:
+    """The NLL's matrix products alone: the decoder's two layers, (rows, 20) x (20, 400) and (rows, 400) x
+    (400, 784), over the n_images * k posterior samples in chunks of `rows` (as Task.nll decodes them)."""
+    total = n_images * k
+    w1, w2 = torch.randn(LATENT, HIDDEN), torch.randn(HIDDEN, PIXELS)
+    z, h = torch.randn(rows, LATENT), torch.randn(rows, HIDDEN)
+    with Clock() as clock:
+        for start in range(0, total, rows):
+            n = min(rows, total - start)
+            torch.mm(z[:n], w1)
+            torch.mm(h[:n], w2)
+    return clock
+
+
 def time_nll(run_dir: Path, n_images: int, k: int = 5000) -> tuple[Clock, float, float]:
     """(clock, mean nll, its stderr) for the K-sample estimate on the first n_images test images."""
     from genlab import data as gdata
@@ -192,10 +207,11 @@ def main() -> None:
                 baseline.append(time_baseline(root, tmp, seed))
             gemm.append(time_gemm_floor())
         nll_clock, nll, nll_se = time_nll(tmp / "run", args.nll_images)
-    print(json.dumps(report(args, genlab, baseline, gemm, autograd, nll_clock, nll, nll_se)))
+        nll_floor = time_nll_gemm_floor(args.nll_images)
+    print(json.dumps(report(args, genlab, baseline, gemm, autograd, nll_clock, nll, nll_se, nll_floor)))
 
 
-def report(args, genlab, baseline, gemm, autograd, nll_clock, nll, nll_se) -> dict:
+def report(args, genlab, baseline, gemm, autograd, nll_clock, nll, nll_se, nll_floor) -> dict:
     pick = (lambda c: c.cpu) if args.clock == "cpu" else (lambda c: c.wall)
     g_s, b_s = min(pick(c) for c, _ in genlab), min(pick(c) for c, _ in baseline)
     a_s = min(pick(c) for c, _ in autograd)
@@ -220,6 +236,8 @@ def report(args, genlab, baseline, gemm, autograd, nll_clock, nll, nll_se) -> di
         "nll_k5000_s": round(pick(nll_clock) * scale, 1), "nll_k5000_measured_images": args.nll_images,
         "nll_k5000_measured_wall_s": round(nll_clock.wall, 2), "nll_k5000_measured_cpu_s": round(nll_clock.cpu, 2),
         "nll_k5000_note": f"measured on the first {args.nll_images} test images and scaled x{scale:g} to 10k",
+        "nll_k5000_gemm_floor_s": round(pick(nll_floor) * scale, 1),
+        "nll_over_floor": round(pick(nll_clock) / pick(nll_floor), 2),
         "nll_after_1_epoch": round(nll, 3), "nll_stderr": round(nll_se, 3),
         "architecture": "784-400-20 / 20-400-784, Bernoulli, Adam 1e-3", "device": "cpu",
         "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "torch": torch.__version__,

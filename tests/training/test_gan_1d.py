@@ -65,3 +65,9 @@ def test_wasserstein_critic_run_reports_its_gap_and_plots_without_d_star(tmp_pat
     capsys.readouterr()
     assert main(["plot", str(run), "equilibrium", "--out", str(tmp_path / "eq.png")]) == 2  # no D(x) = 1/2 here
     assert "critic" in capsys.readouterr().err
+
+
+def test_one_sided_penalty_needs_the_wgan_gp_loss(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main([*ONE_D, "--data", "gauss-1d", "--out", str(run), "--max-steps", "5", "--gp-one-sided"]) == 2
+    assert "--gp-one-sided" in capsys.readouterr().err and not run.exists()

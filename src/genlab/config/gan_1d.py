@@ -13,6 +13,7 @@ from genlab.config.gan import (
     GP_WEIGHT_HELP,
     LOSS_HELP,
     NOISES,
+    check_penalty,
 )
 from genlab.errors import UsageError
 
@@ -43,5 +44,6 @@ class Config:
 
     def __post_init__(self):
         check(self)
+        check_penalty(self)
         if self.generator == "affine" and self.latent_dim != 1:
             raise UsageError(f"--latent-dim {self.latent_dim}: the affine generator maps a 1-D z; use 1")
