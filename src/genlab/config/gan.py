@@ -19,14 +19,14 @@ LOSS_HELP = ("generator loss: minimax = E[log(1 - D(G(z)))] (the lecture's E_G =
 CRITIC_LOSS_HELP = ("; wgan-gp: the Wasserstein critic with a gradient penalty (Gulrajani et al. 2017; their setting: "
                     "--d-steps 5 --lr 1e-4 --betas 0 0.9); hinge: the hinge loss of SN-GANs (Miyato et al. 2018)")
 GP_WEIGHT_HELP = "wgan-gp: weight of the gradient penalty (lambda in Gulrajani et al.)"
-def check_penalty(config) -> None:
-    """--gp-one-sided shapes the gradient penalty, which only the wgan-gp loss has."""
-    if config.gp_one_sided and config.loss != "wgan-gp":
-        raise UsageError(f"--gp-one-sided: only --loss wgan-gp has a gradient penalty (got --loss {config.loss})")
-
-
 GP_ONE_SIDED_HELP = ("wgan-gp: penalise only gradient norms above 1, max(0, |grad| - 1)^2; on 1-D data the two-sided "
                      "penalty can trap a critic whose slope starts with the wrong sign")
+
+
+def check_penalty(config) -> None:
+    """--gp-one-sided shapes the gradient penalty, which only the wgan-gp loss has (the gan and gan-1d rule)."""
+    if config.gp_one_sided and config.loss != "wgan-gp":
+        raise UsageError(f"--gp-one-sided: only --loss wgan-gp has a gradient penalty (got --loss {config.loss})")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from genlab.metrics.wasserstein import penalised_optimum
+
 NOT_MEASURED = "not measured yet"
 
 
@@ -280,7 +282,7 @@ def class_accuracy_90(*, class_accuracy: float):
 def critic_matches_w1(*, w1_values: list, critic_gaps: list, gp_weight: float):
     """Each fixed G's critic gap is within 5% of the penalised optimum W1 (1 + W1 / (2 lambda)), the exact answer
     for a G that shifts the data by W1."""
-    expected = [w * (1 + w / (2 * gp_weight)) for w in w1_values]
+    expected = [penalised_optimum(w, gp_weight) for w in w1_values]
     errors = [abs(g - e) / e for g, e in zip(critic_gaps, expected, strict=True)]
     held = max(errors) <= 0.05
     pairs = ", ".join(f"W1 {_fmt(w)}: gap {_fmt(g)} vs {_fmt(e)}" for w, g, e in zip(w1_values, critic_gaps, expected,

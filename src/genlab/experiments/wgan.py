@@ -23,7 +23,7 @@ import torch
 from genlab.config.gan_1d import Config as Gan1dConfig
 from genlab.data.toy import GAUSS_MEAN, GAUSS_STD
 from genlab.experiments.gan import gan_1d_task, single_thread
-from genlab.metrics.wasserstein import w1_samples_to_normal
+from genlab.metrics import wasserstein
 from genlab.report.figures import save_figure, subplots
 
 GP_WEIGHT = 10.0
@@ -31,9 +31,9 @@ HEAD_START = {"d_steps": 5, "lr_d": 3e-3, "lr_g": 1e-3}  # as the considerations
 PROBE = 20_000  # G samples behind each exact W1 and critic gap
 
 
-def penalised_optimum(w1: float, gp_weight: float = GP_WEIGHT) -> float:
-    """The gap of the best critic under the penalty when p_g is p_data shifted by w1: w1 (1 + w1 / (2 lambda))."""
-    return w1 * (1 + w1 / (2 * gp_weight))
+def penalised_optimum(w1: float) -> float:
+    """The best critic's gap at this section's penalty weight (genlab.metrics.wasserstein)."""
+    return wasserstein.penalised_optimum(w1, GP_WEIGHT)
 
 
 def _fit(task, x: torch.Tensor, steps: int, *, seed: int, batch_size: int, every: int | None = None, probe=None):
@@ -49,9 +49,14 @@ def _fit(task, x: torch.Tensor, steps: int, *, seed: int, batch_size: int, every
 
 
 @torch.no_grad()
-def _gap(task, x: torch.Tensor, *, seed: int) -> float:
-    """E f(x) over the data minus E f(G(z)) over PROBE samples of G."""
-    return float(task.D(x).mean() - task.D(task.sample(PROBE, generator=torch.Generator().manual_seed(seed))).mean())
+def _probe_samples(task, *, seed: int) -> torch.Tensor:
+    return task.sample(PROBE, generator=torch.Generator().manual_seed(seed))
+
+
+@torch.no_grad()
+def _gap(task, x: torch.Tensor, g: torch.Tensor) -> float:
+    """E f(x) over the data minus E f(G(z)) over the samples g of G."""
+    return float(task.D(x).mean() - task.D(g).mean())
 
 
 def critic_gap(w1: float, *, one_sided: bool, seed: int, steps: int, batch_size: int = 512) -> float:
@@ -61,7 +66,7 @@ def critic_gap(w1: float, *, one_sided: bool, seed: int, steps: int, batch_size:
     task, dataset = gan_1d_task(model, seed=seed, batch_size=batch_size)
     x = dataset.train.images
     _fit(task, x, steps, seed=seed, batch_size=batch_size)
-    return _gap(task, x, seed=seed + 1)
+    return _gap(task, x, _probe_samples(task, seed=seed + 1))
 
 
 def critic_gaps(w1_values: tuple[float, ...], *, steps: int, seed: int) -> list[float]:
@@ -81,10 +86,9 @@ def train_generator(*, steps: int, seed: int, every: int = 25, batch_size: int =
     x = dataset.train.images
 
     def probe(step: int, metrics: dict) -> dict:
-        with torch.no_grad():
-            g = task.sample(PROBE, generator=torch.Generator().manual_seed(seed + 1))
-        return {"step": step, "w1": w1_samples_to_normal(g, GAUSS_MEAN, GAUSS_STD), "gap": _gap(task, x, seed=seed + 1),
-                "grad_norm_g": float(metrics["grad_norm_g"])}
+        g = _probe_samples(task, seed=seed + 1)
+        return {"step": step, "w1": wasserstein.w1_samples_to_normal(g, GAUSS_MEAN, GAUSS_STD),
+                "gap": _gap(task, x, g), "grad_norm_g": float(metrics["grad_norm_g"])}
 
     return _fit(task, x, steps, seed=seed, batch_size=batch_size, every=every, probe=probe)
 
