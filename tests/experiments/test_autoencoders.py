@@ -54,14 +54,14 @@ def test_latent_distribution_and_kl_per_dim(vae_run, tmp_path):
     assert scatter["projected"] is False and scatter["n"] == 200
     hist = ex.latent_histograms(vae_run, tmp_path / "hist.png", n=200)
     assert len(hist["std"]) == 2
-    kl = ex.kl_per_dim(vae_run, tmp_path / "kl.png", n=200)
+    kl = ex.kl_per_dim(vae_run, tmp_path / "kl.png", n=100_000)
     assert len(kl["kl_per_dim"]) == 2 and 0 <= kl["active_units"] <= 2
-    # the per-dim KLs add up to the KL that evaluation reports for the same images
+    # the per-dim KLs add up to the KL that evaluation reports for the same (all) test images
     from genlab import data as gdata
     from genlab.training.loop import evaluate_split
 
     split = gdata.load("digits").test
-    reported = evaluate_split(vae_run.task, split, take=200, device=torch.device("cpu"))["kl"]
+    reported = evaluate_split(vae_run.task, split, take=len(split), device=torch.device("cpu"))["kl"]
     assert kl["kl_total"] == pytest.approx(reported, rel=1e-4)
     for name in ("scatter", "hist", "kl"):
         _png(tmp_path / f"{name}.png")
@@ -104,3 +104,17 @@ def test_genlab_plot_latent_noise_takes_the_sigmas(ae_run, tmp_path, capsys):
     capsys.readouterr()
     assert main(["plot", str(ae_run.run_dir), "recon", "--latent-noise", "1", "--out", str(out)]) == 2
     assert "--latent-noise" in capsys.readouterr().err
+
+
+def test_spread_samples_a_class_sorted_split_evenly():
+    from genlab.data.dataset import Split
+
+    labels = torch.arange(10).repeat_interleave(40)  # stored sorted by class, as mnist-5k is
+    split = Split(torch.arange(400, dtype=torch.uint8).view(400, 1, 1, 1), labels)
+    x, y = ex.spread(split, 100, torch.device("cpu"))
+    assert x.shape == (100, 1, 1, 1) and float(x.max()) <= 1.0
+    assert torch.bincount(y, minlength=10).tolist() == [10] * 10  # the first 100 would be classes 0-2 only
+    assert y.tolist() == sorted(y.tolist())  # the split's order is kept
+    everything, all_labels = ex.spread(split, None, torch.device("cpu"))
+    assert len(everything) == 400 and torch.equal(all_labels, labels)
+    assert torch.equal(ex.spread(split, 1000, torch.device("cpu"))[1], labels)

@@ -25,16 +25,26 @@ from genlab.errors import UsageError
 from genlab.report.figures import save_figure, subplots
 
 
+def spread(split, n: int | None, device) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """n images of a split, evenly spaced through it (all when n is None or >= its size), as floats in [0, 1] on
+    `device`, and their labels (or None). Evenly spaced, not the first n: some datasets are stored sorted by
+    class (mnist-5k's first 2,000 train digits are 0-4 only), and the first n of those are not a sample."""
+    total = len(split)
+    if n is None or n >= total:
+        index = torch.arange(total)
+    else:
+        index = torch.div(torch.arange(n) * total, n, rounding_mode="floor")
+    labels = split.labels[index] if split.labels is not None else None
+    return gdata.to_float(split.images[index]).to(device), labels
+
+
 def test_images(run, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The first n test images of the run's own dataset (float in [0, 1], on the run's device) + labels."""
+    """n test images of the run's own dataset, evenly spaced through the split (`spread`) + labels."""
     dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
     run.task.bind_data(dataset)  # checks that the data has the shape the model was built for
     if dataset.kind != "image":
         raise UsageError(f"{run.run_dir}: these figures need image data, not {run.config.data.spec!r}")
-    n = min(n, len(dataset.test))
-    x = gdata.to_float(dataset.test.images[:n]).to(run.task.device)
-    labels = dataset.test.labels[:n] if dataset.test.labels is not None else None
-    return x, labels
+    return spread(dataset.test, n, run.task.device)
 
 
 def _generator(run, seed: int) -> torch.Generator:

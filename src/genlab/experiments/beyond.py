@@ -31,8 +31,8 @@ def iwae(ctx: Context) -> Outcome:
     n, k = budget(ctx, 100, 1000), budget(ctx, 50, 1000)
     measured = measures.paired_nll(elbo, iw, n=n, k=k)
     measured.update({"elbo_active_units": measures.active_units(elbo), "iwae_active_units": measures.active_units(iw)})
-    numbers = {f"test NLL (K={k}, first {n} test images), ELBO-trained": measured["nll_a"],
-               f"test NLL (K={k}, first {n} test images), IWAE-trained (K=5)": measured["nll_b"],
+    numbers = {f"test NLL (K={k}, {n} test images), ELBO-trained": measured["nll_a"],
+               f"test NLL (K={k}, {n} test images), IWAE-trained (K=5)": measured["nll_b"],
                "NLL difference, ELBO - IWAE (paired)": measured["nll_difference"],
                "its standard error": measured["nll_difference_se"],
                "active units of 20 (Burda et al.: Var_x E[z_j | x] > 0.01), ELBO": measured["elbo_active_units"],

@@ -19,16 +19,17 @@ from genlab import data as gdata
 
 
 def train_images(run, n: int | None = None) -> torch.Tensor:
-    """The first n train images of the run's dataset (float in [0, 1], on the run's device); all when None."""
+    """n train images of the run's dataset, evenly spaced through the split (float in [0, 1], on the run's
+    device); all when None."""
     return train_split(run, n)[0]
 
 
 def train_split(run, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The first n train images (float in [0, 1], on the run's device) and their labels (or None)."""
+    """n train images, evenly spaced through the split (`autoencoders.spread`), and their labels (or None)."""
+    from genlab.experiments.autoencoders import spread
+
     dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
-    n = len(dataset.train) if n is None else min(n, len(dataset.train))
-    labels = dataset.train.labels[:n] if dataset.train.labels is not None else None
-    return gdata.to_float(dataset.train.images[:n]).to(run.task.device), labels
+    return spread(dataset.train, n, run.task.device)
 
 
 def mean_image_mse(run, x: torch.Tensor) -> float:
@@ -213,18 +214,21 @@ def elbo_measured(numbers: dict) -> dict:
 
 @torch.no_grad()
 def d_memorisation(run, *, n: int = 1000) -> dict:
-    """A GAN's mean D(x) on n train images and on n test images: how far D has memorised its train split."""
+    """A GAN's mean D(x) on n train images and on n test images (each evenly spaced through its split): how far
+    D has memorised its train split."""
+    from genlab.experiments.autoencoders import spread
+
     dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
     out = {}
     for name, split in (("train", dataset.train), ("test", dataset.test)):
-        x = gdata.to_float(split.images[:n]).to(run.task.device)
+        x, _ = spread(split, n, run.task.device)
         out[f"d_real_{name}"] = float(run.task.evaluate(x, None)["d_real"])
     return out
 
 
 @torch.no_grad()
 def paired_nll(run_a, run_b, *, n: int = 1000, k: int = 1000, batch: int = 100, seed: int = 0) -> dict:
-    """Importance-weighted -log p(x) (K = k) of two VAE runs on the same first n test images: each mean, and
+    """Importance-weighted -log p(x) (K = k) of two VAE runs on the same n test images: each mean, and
     the mean and standard error of the per-image difference a - b (paired: image-to-image variation cancels)."""
     from genlab.experiments.autoencoders import test_images
 
