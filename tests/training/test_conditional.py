@@ -105,3 +105,28 @@ def test_cli_trains_a_conditional_vae_and_samples_one_class(tmp_path):
             "--quiet", "--out", str(plain), check=True)
     assert_one_line_error(run_cli("sample", str(plain), "--class", "1", "--out", str(tmp_path / "y.png")),
                           contains="--conditional")
+
+
+def test_code_swap_measures_the_class_left_in_z(digits):
+    """The beyond-conditional section's diagnosis: own codes decoded with their label are named as well as
+    the real digits; other digits' codes (a shuffle, ~10% of the same class) decoded with the label, less so."""
+    from types import SimpleNamespace
+
+    from genlab.experiments.measures import conditional_code_swap
+
+    x, y = digits
+    task = vae_task()
+    for step in range(400):
+        idx = torch.arange(step * 64, step * 64 + 64) % len(x)
+        task.train_step(x[idx], y[idx], step)
+    task.model.eval()
+    means = torch.stack([x[y == k].flatten(1).mean(0) for k in range(10)])
+
+    class NearestMean(torch.nn.Module):  # logits: minus the distance to each class's mean training digit
+        def forward(self, images):
+            return -torch.cdist(images.flatten(1), means)
+
+    out = conditional_code_swap(SimpleNamespace(task=task, config=task.config), NearestMean(), n=300)
+    assert out["n"] == 300 and out["other_code_same_class"] < 0.25
+    assert out["real_accuracy"] > 0.8 and out["own_code_accuracy"] > 0.8
+    assert 0.0 <= out["other_code_accuracy"] <= 1.0

@@ -256,6 +256,29 @@ def active_units(run, *, n: int = 1000, threshold: float = 0.01) -> int:
 
 
 @torch.no_grad()
+@torch.no_grad()
+def conditional_code_swap(run, net, *, n: int = 2000, seed: int = 0) -> dict:
+    """Where a conditional VAE's samples lose their class, on n test images (evenly spaced): the feature net's
+    accuracy on the images themselves, on their decoded posterior means with their own label, and on the
+    posterior means of other images (a fixed shuffle, mostly of other classes) decoded with these images'
+    labels. When the last falls short of the second, the code z carries class information the label does
+    not override, and N(0, I) draws of z, which ignore the class, pull the same way."""
+    from genlab.experiments.autoencoders import test_images
+
+    x, y = test_images(run, n)
+    y = y.to(run.task.device)
+    mu = run.task.encode(x, labels=y)
+    shuffle = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(run.task.device)
+    net = net.eval()
+
+    def accuracy(images: torch.Tensor) -> float:
+        return float((net(images).argmax(1) == y).float().mean())
+
+    return {"real_accuracy": accuracy(x), "own_code_accuracy": accuracy(run.task.decode_mean(mu, labels=y)),
+            "other_code_accuracy": accuracy(run.task.decode_mean(mu[shuffle], labels=y)),
+            "other_code_same_class": float((y[shuffle] == y).float().mean()), "n": len(x)}
+
+
 def conditional_class_accuracy(run, net, *, n: int, seed: int = 0) -> tuple[float, list[float]]:
     """A class-conditional run's n samples (every class in turn) through a feature net's classifier: the
     share labelled as the class they were drawn for, overall and per class."""
