@@ -68,3 +68,15 @@ def test_save_grid_writes_a_png(tmp_path, channels, dtype):
     expected = expected if dtype == torch.uint8 else (expected * 255).round().to(torch.uint8)
     assert np.array_equal(first, expected.numpy())
     assert [p.name for p in path.parent.iterdir()] == ["grid.png"]
+
+
+def test_evenly_samples_a_class_sorted_split_in_order():
+    labels = torch.arange(10).repeat_interleave(40)  # stored sorted by class, as mnist-5k is
+    split = Split(torch.arange(400).view(400, 1), labels)
+    part = split.evenly(100)
+    assert torch.bincount(part.labels, minlength=10).tolist() == [10] * 10  # the first 100: classes 0-2 only
+    assert part.images.flatten().tolist() == sorted(part.images.flatten().tolist())
+    assert torch.equal(part.labels, part.images.flatten() // 40)  # each item keeps its own label
+    assert split.evenly(None) is split and split.evenly(400) is split and split.evenly(1000) is split
+    assert split.evenly(1).images.tolist() == [[0]]
+    assert Split(torch.zeros(3, 2)).evenly(2).labels is None

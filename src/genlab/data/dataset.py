@@ -29,6 +29,15 @@ class Split:
     def __len__(self) -> int:
         return len(self.images)
 
+    def evenly(self, n: int | None) -> Split:
+        """n items evenly spaced through the split, in its order (all of it when n is None or >= its size).
+        Not the first n: some datasets are stored sorted by class (mnist-5k's first 2,000 train digits are
+        0-4 only), and their first n items are not a sample of the split."""
+        total = len(self)
+        if n is None or n >= total:
+            return self
+        return self.subset(torch.div(torch.arange(n) * total, n, rounding_mode="floor"))
+
     def subset(self, index: torch.Tensor) -> Split:
         """The items at `index` (a LongTensor of positions), in that order."""
         # index_select: several times faster than images[index] for a batch of rows

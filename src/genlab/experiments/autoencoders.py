@@ -26,16 +26,10 @@ from genlab.report.figures import save_figure, subplots
 
 
 def spread(split, n: int | None, device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """n images of a split, evenly spaced through it (all when n is None or >= its size), as floats in [0, 1] on
-    `device`, and their labels (or None). Evenly spaced, not the first n: some datasets are stored sorted by
-    class (mnist-5k's first 2,000 train digits are 0-4 only), and the first n of those are not a sample."""
-    total = len(split)
-    if n is None or n >= total:
-        index = torch.arange(total)
-    else:
-        index = torch.div(torch.arange(n) * total, n, rounding_mode="floor")
-    labels = split.labels[index] if split.labels is not None else None
-    return gdata.to_float(split.images[index]).to(device), labels
+    """n images evenly spaced through a split (`Split.evenly`: all when n is None or >= its size), as floats in
+    [0, 1] on `device`, and their labels (or None)."""
+    part = split.evenly(n)
+    return gdata.to_float(part.images).to(device), part.labels
 
 
 def test_images(run, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -207,8 +207,8 @@ def _draw_features(ax, task, dataset, title: str, *, limit: int = 1000) -> None:
     """2-D PCA of the features of source-test and target-test items, coloured by domain."""
     from sklearn.decomposition import PCA
 
-    fs = features_of(task, dataset.test.images[:limit]).numpy()
-    ft = features_of(task, task.target.test.images[:limit]).numpy()
+    fs = features_of(task, dataset.test.evenly(limit).images).numpy()
+    ft = features_of(task, task.target.test.evenly(limit).images).numpy()
     pca = PCA(n_components=2, random_state=0).fit(np.concatenate([fs, ft]))
     ax.scatter(*pca.transform(fs).T, s=6, alpha=0.6, c="#1f77b4", label=f"source ({dataset.name})")
     ax.scatter(*pca.transform(ft).T, s=6, alpha=0.6, c="#ff7f0e", label=f"target ({task.target_name})")

@@ -72,9 +72,10 @@ class CodeModelTask(base.Task):
                              f"the model was built for {tuple(self.info.sample_shape)}; use the data (and "
                              "--image-size) it was trained on")
         if dataset.kind == "image":  # a fixed set of test images so grids compare across epochs
-            self._grid_x = to_float(dataset.test.images[:32]).to(self.device)
-            if dataset.test.labels is not None:
-                self._grid_y = dataset.test.labels[:32].to(self.device)
+            grid = dataset.test.evenly(32)  # evenly spaced: a class-sorted split's first 32 are one class
+            self._grid_x = to_float(grid.images).to(self.device)
+            if grid.labels is not None:
+                self._grid_y = grid.labels.to(self.device)
 
 
 class Task(CodeModelTask, Sampler, Reconstructor, Encoder):

@@ -136,8 +136,8 @@ class Task(base.Task, Classifier):
         if dataset.kind == "image":
             from genlab.data import to_float
 
-            both = torch.cat([self.prepare(to_float(dataset.test.images[:32])),
-                              self.prepare(to_float(self.target.test.images[:32]))])
+            both = torch.cat([self.prepare(to_float(dataset.test.evenly(32).images)),  # all classes, if sorted
+                              self.prepare(to_float(self.target.test.evenly(32).images))])
             self._grid = both
 
     # --- the pieces of one step ------------------------------------------------------------------------
