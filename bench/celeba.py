@@ -7,7 +7,8 @@ single_core_decode_ms: genlab's decoder (centre crop 148, bilinear to 64x64) per
   single_core_s / cores. single_core_cpu_ms: the same in CPU time, which steal does not inflate;
   first_load_cpu_over_decode_cpu: the first load's CPU seconds (parent and workers) over that x 182,732.
 all_cores_decode_ms: wall time per image while every core decodes its own --sample images at once (separate
-  processes, nothing shared); core_scaling = single / all-cores, the speed-up the cores actually give.
+  processes, nothing shared); core_scaling = single (just before the first load) / all-cores (just before
+  that), the speed-up the cores actually give.
 first_load: `genlab.data.load("celeba")` in a fresh process with an empty cache (decode over the cores and
   write the cache); cached_load: the same again, reading the cache; cached_start: `genlab train vae --data
   celeba --arch conv --max-steps 1` from the cache, with first_step_s from the process start to its first
@@ -122,12 +123,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=1, help="runs of each whole-process measurement")
     args = parser.parse_args()
+    if args.repeats < 1 or args.sample < 1:
+        parser.error("--repeats and --sample must be at least 1")
     celeba = build(args.root)
     cores = os.cpu_count() or 1
     n = TRAIN + TEST
     warmup_s = warm_page_cache(celeba)
-    before, cpu_ms = single_core(celeba, args.sample)
     together = statistics.median(all_cores_ms(celeba, args.sample, cores) for _ in range(3))
+    before, cpu_ms = single_core(celeba, args.sample)  # next to `together` and just before the first load
     result: dict = {"cpus": cores, "images": n, "single_core_cpu_ms": round(cpu_ms, 3),
                     "all_cores_decode_ms": round(together, 3), "all_cores_s": round(together * n / 1000, 1),
                     "cached_tensor_gb": round(n * 3 * 64 * 64 / 2**30, 3), "page_cache_warmup_s": round(warmup_s, 1)}
@@ -159,7 +162,7 @@ def main() -> None:
         "first_load_cpu_over_decode_cpu": round(result["first_load"]["cpu_s"] / (cpu_ms * n / 1000), 3),
         "first_load_over_ideal": round(result["first_load"]["wall_s"] / result["ideal_s"], 3),
         "first_load_over_all_cores": round(result["first_load"]["wall_s"] / result["all_cores_s"], 3),
-        "core_scaling": round(ms / together, 3),
+        "core_scaling": round(before / together, 3),  # the two measured back to back
         "cached_first_step_s": result["cached_start"]["first_step_s"],
         "peak_rss_over_tensor": {k: round(result[k]["peak_rss_gb"] / tensor, 3) for k in runs}}
     print(json.dumps(result))

@@ -80,3 +80,5 @@ def test_evenly_samples_a_class_sorted_split_in_order():
     assert split.evenly(None) is split and split.evenly(400) is split and split.evenly(1000) is split
     assert split.evenly(1).images.tolist() == [[0]]
     assert Split(torch.zeros(3, 2)).evenly(2).labels is None
+    with pytest.raises(ValueError, match="n must be"):
+        split.evenly(-1)

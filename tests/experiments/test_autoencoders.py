@@ -110,7 +110,7 @@ def test_spread_samples_a_class_sorted_split_evenly():
     from genlab.data.dataset import Split
 
     labels = torch.arange(10).repeat_interleave(40)  # stored sorted by class, as mnist-5k is
-    split = Split(torch.arange(400, dtype=torch.uint8).view(400, 1, 1, 1), labels)
+    split = Split((torch.arange(400) % 256).to(torch.uint8).view(400, 1, 1, 1), labels)
     x, y = ex.spread(split, 100, torch.device("cpu"))
     assert x.shape == (100, 1, 1, 1) and float(x.max()) <= 1.0
     assert torch.bincount(y, minlength=10).tolist() == [10] * 10  # the first 100 would be classes 0-2 only

@@ -30,10 +30,12 @@ class Split:
         return len(self.images)
 
     def evenly(self, n: int | None) -> Split:
-        """n items evenly spaced through the split, in its order (all of it when n is None or >= its size).
-        Not the first n: some datasets are stored sorted by class (mnist-5k's first 2,000 train digits are
-        0-4 only), and their first n items are not a sample of the split."""
+        """n items evenly spaced through the split, in its order: a new Split, or this very one when n is None
+        or >= its size. Not the first n: some datasets are stored sorted by class (mnist-5k's first 2,000
+        train digits are 0-4 only), and their first n items are not a sample of the split."""
         total = len(self)
+        if n is not None and n < 0:
+            raise ValueError(f"evenly({n}): n must be >= 0")
         if n is None or n >= total:
             return self
         return self.subset(torch.div(torch.arange(n) * total, n, rounding_mode="floor"))

@@ -128,7 +128,8 @@ def ae_noise_decode(run, out_path, *, n: int = 32, seed: int = 0) -> dict:
     x, _ = test_images(run, max(n, 256))
     codes = run.task.encode(x)
     noise = run.task.sample(n, generator=_generator(run, seed))
-    image_panels([("decoded codes of test images", run.task.decode_mean(codes[:n])),
+    shown = torch.div(torch.arange(min(n, len(codes))) * len(codes), min(n, len(codes)), rounding_mode="floor")
+    image_panels([("decoded codes of test images", run.task.decode_mean(codes[shown.to(codes.device)])),
                   ("decoded N(0, I) noise", noise)], Path(out_path), nrow=8,
                  title="Autoencoder decoding pure noise (the code space is not N(0, I))")
     std = codes.std(0)

@@ -16,20 +16,25 @@ from pathlib import Path
 import torch
 
 from genlab import data as gdata
+from genlab.errors import UsageError
 
 
 def train_images(run, n: int | None = None) -> torch.Tensor:
-    """n train images of the run's dataset, evenly spaced through the split (float in [0, 1], on the run's
-    device); all when None."""
+    """n of the images the run trained on, evenly spaced (float in [0, 1], on the run's device); all when None."""
     return train_split(run, n)[0]
 
 
 def train_split(run, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """n train images, evenly spaced through the split (`autoencoders.spread`), and their labels (or None)."""
+    """n of the images the run trained on (its train split less its validation hold-out), evenly spaced
+    (`autoencoders.spread`), and their labels (or None)."""
+    from genlab.config.run import validation_items
     from genlab.experiments.autoencoders import spread
 
     dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
-    return spread(dataset.train, n, run.task.device)
+    train = run.config.train
+    trained_on, _ = dataset.hold_out(validation_items(train.validation, len(dataset.train)),
+                                     seed=train.validation_seed)
+    return spread(trained_on.train, n, run.task.device)
 
 
 def mean_image_mse(run, x: torch.Tensor) -> float:
@@ -214,15 +219,13 @@ def elbo_measured(numbers: dict) -> dict:
 
 @torch.no_grad()
 def d_memorisation(run, *, n: int = 1000) -> dict:
-    """A GAN's mean D(x) on n train images and on n test images (each evenly spaced through its split): how far
-    D has memorised its train split."""
-    from genlab.experiments.autoencoders import spread
+    """A GAN's mean D(x) on n of the images it trained on and on n test images (each evenly spaced): how far D
+    has memorised its train split."""
+    from genlab.experiments.autoencoders import test_images
 
-    dataset = gdata.load(run.config.data.spec, image_size=run.config.data.image_size)
-    out = {}
-    for name, split in (("train", dataset.train), ("test", dataset.test)):
-        x, _ = spread(split, n, run.task.device)
-        out[f"d_real_{name}"] = float(run.task.evaluate(x, None)["d_real"])
+    out = {"d_real_train": float(run.task.evaluate(train_images(run, n), None)["d_real"])}
+    x, _ = test_images(run, n)
+    out["d_real_test"] = float(run.task.evaluate(x, None)["d_real"])
     return out
 
 
@@ -256,7 +259,6 @@ def active_units(run, *, n: int = 1000, threshold: float = 0.01) -> int:
 
 
 @torch.no_grad()
-@torch.no_grad()
 def conditional_code_swap(run, net, *, n: int = 2000, seed: int = 0) -> dict:
     """Where a conditional VAE's samples lose their class, on n test images (evenly spaced): the feature net's
     accuracy on the images themselves, on their decoded posterior means with their own label, and on the
@@ -265,6 +267,8 @@ def conditional_code_swap(run, net, *, n: int = 2000, seed: int = 0) -> dict:
     not override, and N(0, I) draws of z, which ignore the class, pull the same way."""
     from genlab.experiments.autoencoders import test_images
 
+    if not getattr(run.task, "classes", 0):
+        raise UsageError(f"{run.run_dir}: the code-swap measure needs a class-conditional VAE (--conditional)")
     x, y = test_images(run, n)
     y = y.to(run.task.device)
     mu = run.task.encode(x, labels=y)
@@ -279,6 +283,7 @@ def conditional_code_swap(run, net, *, n: int = 2000, seed: int = 0) -> dict:
             "other_code_same_class": float((y[shuffle] == y).float().mean()), "n": len(x)}
 
 
+@torch.no_grad()
 def conditional_class_accuracy(run, net, *, n: int, seed: int = 0) -> tuple[float, list[float]]:
     """A class-conditional run's n samples (every class in turn) through a feature net's classifier: the
     share labelled as the class they were drawn for, overall and per class."""
