@@ -23,6 +23,14 @@ def vae_task(info=INFO, **model):
     return vae_family.Task(config, info, torch.device("cpu"))
 
 
+def train(task, x, y, steps: int = 400) -> None:
+    """`steps` training steps of 64 digits in order, then eval mode."""
+    for step in range(steps):
+        idx = torch.arange(step * 64, step * 64 + 64) % len(x)
+        task.train_step(x[idx], y[idx], step)
+    task.model.eval()
+
+
 @pytest.fixture(scope="module")
 def digits():
     ds = gdata.load("digits")
@@ -50,10 +58,7 @@ def test_conditional_vae_samples_the_class_asked_for(digits):
     digits) names the requested class for nearly every sample; chance is 0.1."""
     x, y = digits
     task = vae_task()
-    for step in range(400):
-        idx = torch.arange(step * 64, step * 64 + 64) % len(x)
-        task.train_step(x[idx], y[idx], step)
-    task.model.eval()
+    train(task, x, y)
     means = torch.stack([x[y == k].flatten(1).mean(0) for k in range(10)])
     wanted = torch.arange(200) % 10
     samples = task.sample(200, generator=torch.Generator().manual_seed(0), labels=wanted)
@@ -118,10 +123,7 @@ def test_code_swap_measures_the_class_left_in_z(digits):
 
     x, y = digits
     task = vae_task()
-    for step in range(400):
-        idx = torch.arange(step * 64, step * 64 + 64) % len(x)
-        task.train_step(x[idx], y[idx], step)
-    task.model.eval()
+    train(task, x, y)
     means = torch.stack([x[y == k].flatten(1).mean(0) for k in range(10)])
 
     class NearestMean(torch.nn.Module):  # logits: minus the distance to each class's mean training digit
@@ -140,10 +142,7 @@ def test_code_swap_measures_the_class_left_in_z(digits):
     with torch.no_grad():
         first.weight[:, 4:] = 0
     first.weight.register_hook(lambda g: torch.cat([g[:, :4], torch.zeros_like(g[:, 4:])], 1))
-    for step in range(400):
-        idx = torch.arange(step * 64, step * 64 + 64) % len(x)
-        deaf.train_step(x[idx], y[idx], step)
-    deaf.model.eval()
+    train(deaf, x, y)
     leaky = swap(deaf)
     assert leaky["own_code_accuracy"] > leaky["other_code_accuracy"] + 0.3
     unconditional = vae_task(conditional=False)
