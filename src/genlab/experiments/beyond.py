@@ -61,16 +61,16 @@ def conditional(ctx: Context) -> Outcome:
     swap = measures.conditional_code_swap(run, net, n=budget(ctx, 200, 2000), seed=ctx.seed)
     numbers = {"samples labelled as the class asked for (feature net)": accuracy,
                "worst class": min(per_class), "feature net's own test accuracy": record["test_accuracy"],
-               f"the feature net on {swap['n']} real test images": swap["real_accuracy"],
-               "... on their decoded posterior means, own label": swap["own_code_accuracy"],
-               "... on other images' posterior means decoded with these labels": swap["other_code_accuracy"],
-               "share of those other images of the same class": swap["other_code_same_class"]}
+               f"code swap: feature net on {swap['n']} real test images": swap["real_accuracy"],
+               "code swap: on their posterior means decoded with their own labels": swap["own_code_accuracy"],
+               "code swap: on other images' posterior means decoded with these labels": swap["other_code_accuracy"],
+               "code swap: share of those other images of the same class": swap["other_code_same_class"]}
     numbers.update({f"test {key}": v for key, v in last_test(run.run_dir).items()})
     return Outcome([ctx.rel(path)], numbers, data="fashion-mnist at 32x32 (the feature net's size)",
                    measured={"class_accuracy": accuracy, "per_class_accuracy": per_class,
                              "featurenet_test_accuracy": record["test_accuracy"], "code_swap": swap},
                    note="The label is not all the decoder follows: the code z also carries class information, and "
-                        "N(0, I) draws of it pull towards other classes. The feature-net numbers above measure it: "
+                        "N(0, I) draws of it pull towards other classes. The 'code swap' numbers above measure it: "
                         "a test image's own code, decoded with its label, is labelled as well as the real image; "
                         "the code of another image, decoded with the same label, about as badly as an N(0, I) "
                         "draw. The class leaves z only slowly: with these nets (seed 0) 57% of the samples were "
