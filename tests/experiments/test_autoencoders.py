@@ -118,3 +118,20 @@ def test_spread_samples_a_class_sorted_split_evenly():
     everything, all_labels = ex.spread(split, None, torch.device("cpu"))
     assert len(everything) == 400 and torch.equal(all_labels, labels)
     assert torch.equal(ex.spread(split, 1000, torch.device("cpu"))[1], labels)
+
+
+def test_evaluate_limit_takes_evenly_spaced_test_items(tmp_path):
+    """mnist-5k's test split is stored sorted by class: `--limit 100` is 10 of every digit, not 100 zeros."""
+    from genlab import data as gdata
+    from genlab.training.evaluation import evaluate_run
+    from genlab.training.loop import evaluate_split
+
+    run = ex.train_run("ae", "mnist-5k", tmp_path / "run", max_steps=30, lr=3e-3, hidden=(32,), latent_dim=4,
+                       validation=0)
+    test = gdata.load("mnist-5k").test
+    cpu = torch.device("cpu")
+    limited = evaluate_run(run, device=cpu, limit=100)
+    spread_out = evaluate_split(run.task, test.evenly(100), take=100, device=cpu)
+    first = evaluate_split(run.task, test, take=100, device=cpu)
+    assert limited["n_test"] == 100 and limited["loss"] == pytest.approx(spread_out["loss"], rel=1e-6)
+    assert limited["loss"] != pytest.approx(first["loss"], rel=1e-2)  # the first 100 are all zeros

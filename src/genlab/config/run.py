@@ -50,8 +50,8 @@ class TrainConfig:
     log_every: int = option(50, "steps between train rows in metrics.jsonl", min=1, metavar="N")
     checkpoint_every: int = option(500, "steps between checkpoints; one is also written at each epoch end",
                                    min=1, metavar="N")
-    eval_limit: int | None = option(None, "evaluate on at most N validation items at each epoch end "
-                                    "(default: all)", min=1, metavar="N")
+    eval_limit: int | None = option(None, "evaluate on at most N validation items at each epoch end, evenly "
+                                    "spaced through the hold-out (default: all)", min=1, metavar="N")
     validation: float | None = option(
         None, "train items held out for the epoch-end evaluation (split \"validation\" in metrics.jsonl): a "
         "count N >= 1 or a fraction 0 < X < 1; 0 holds out nothing and evaluates nothing during training. "

@@ -31,8 +31,8 @@ def evaluate_run(loaded, *, device: torch.device, limit: int | None = None, nll:
         require(loaded.task, Sampler, "--fid", family=family)
     dataset = gdata.load(loaded.config.data.spec, image_size=loaded.config.data.image_size)
     loaded.task.bind_data(dataset)
-    test = dataset.test
-    take = len(test) if limit is None else min(limit, len(test))
+    test = dataset.test.evenly(limit)  # N items spread through the split: a sorted set's first N is one class
+    take = len(test)
     seed_everything(seed)
     result: dict = {"run_dir": str(loaded.run_dir), "family": family, "n_test": take}
     result.update(evaluate_split(loaded.task, test, take=take, device=device))

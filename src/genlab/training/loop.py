@@ -298,10 +298,9 @@ class _Loop:
 
     def _end_epoch(self, step: int, epoch: int, *, final: bool) -> None:
         self._set_training(False)
-        limit = self.config.train.eval_limit
-        take = len(self.validation) if limit is None else min(len(self.validation), limit)
-        if take:
-            self.last_validation = evaluate_split(self.task, self.validation, take=take, device=self.device)
+        part = self.validation.evenly(self.config.train.eval_limit)  # spread out: a sorted set's first N is one class
+        if len(part):
+            self.last_validation = evaluate_split(self.task, part, take=len(part), device=self.device)
             if self.last_validation:
                 self._write_row({"step": step, "epoch": epoch, "split": "validation", **self.last_validation})
         if self.dist.is_main:
