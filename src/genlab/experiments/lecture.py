@@ -213,7 +213,12 @@ def dann_moons(ctx: Context) -> Outcome:
                         "domains apart from the features. DANN's 15 features classify the rotated moons almost "
                         "perfectly yet stay linearly separable by domain: the domain head it was trained against "
                         "is fooled at the end of training, a fresh classifier is not. Alignment of the classes, "
-                        "not invariance of the features, is what the adversarial term bought here.")
+                        "not invariance of the features, is what the adversarial term bought here. It is not the "
+                        "150 points' noise: on 2,000 fresh points per domain and seeds 0-7 the distance was 0.79 "
+                        "+- 0.16 for DANN against 0.49 +- 0.14 source-only. Nor a weak domain head: training it 4 "
+                        "extra steps per update, or at 5x the rate, brought target accuracy down to source-only's "
+                        "(0.80) and left the distance at 0.51-0.54. Other lambdas (same seeds and points): 2 gave 0.48, level "
+                        "with source-only; 1.5 and 3 gave 0.65 and 0.67.")
 
 
 def dann_digits(ctx: Context) -> Outcome:
