@@ -261,7 +261,93 @@ def test_resume_without_a_checkpoint_starts_over_without_logging_a_step_twice(tm
     run = tmp_path / "run"
     args = ["train", "ae", *TINY_AE, "--epochs", "0", "--max-steps", "4", "--log-every", "1", "--out", str(run)]
     assert Result(args, capsys).returncode == 0
-    shutil.rmtree(run / "checkpoint")  # killed before its first checkpoint, as it were
+    shutil.rmtree(run / "checkpoint")  # killed before its first save, as it were: no checkpoint, no model
+    (run / runfolder.MODEL).unlink()
+    (run / runfolder.MODEL_META).unlink()
     assert Result([*args, "--resume"], capsys).returncode == 0
     steps = [r["step"] for r in io.read_jsonl(run / runfolder.METRICS) if r["split"] == "train"]
     assert steps == [1, 2, 3, 4]
+
+
+# --- --force and --resume never cost a run it did not replace ---------------------------------------------
+
+def _fail_at_first_epoch_end(monkeypatch):
+    def fail(self, *args, **kwargs):
+        raise UsageError("failed at the first epoch end")
+
+    monkeypatch.setattr(loop._Loop, "_end_epoch", fail)
+
+
+def test_a_force_run_that_fails_before_its_first_save_gives_the_old_run_back(vae_run, capsys, monkeypatch):
+    before = _hashes(vae_run)
+    _fail_at_first_epoch_end(monkeypatch)
+    assert_one_line_error(Result(["train", "vae", *TINY_VAE, "--out", str(vae_run), "--force", "--seed", "3"],
+                                 capsys), contains="first epoch end")
+    assert _hashes(vae_run) == before
+    assert not (vae_run / runfolder.REPLACED).exists()
+
+
+def test_a_force_run_that_saved_once_has_replaced_the_old_run(vae_run, capsys):
+    old_config = (vae_run / runfolder.CONFIG).read_text()
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(vae_run), "--force", "--seed", "3"],
+                  capsys).returncode == 0
+    assert (vae_run / runfolder.CONFIG).read_text() != old_config
+    assert json.loads((vae_run / runfolder.CONFIG).read_text())["seed"] == 3
+    assert not (vae_run / runfolder.REPLACED).exists()
+
+
+def test_a_force_killed_before_its_first_save_still_has_the_old_run_for_the_next_force(vae_run, capsys,
+                                                                                       monkeypatch):
+    """SIGKILL runs no rollback: the old run waits in DIR/.replaced, and the next --force puts it back before
+    replacing it, so a failure of that one too still leaves the original run."""
+    before = _hashes(vae_run)
+    runfolder.prepare(vae_run, resume=False, force=True)  # what the killed process had done
+    (vae_run / runfolder.CONFIG).write_text('{"config": {}}')  # and the new run's first file
+    _fail_at_first_epoch_end(monkeypatch)
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(vae_run), "--force"], capsys).returncode == 2
+    assert _hashes(vae_run) == before
+
+
+def test_a_new_run_that_fails_before_its_first_save_leaves_the_folder_free(tmp_path, capsys, monkeypatch):
+    run = tmp_path / "run"
+    _fail_at_first_epoch_end(monkeypatch)
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(run)], capsys).returncode == 2
+    assert not run.exists() or not any(run.iterdir())
+    monkeypatch.undo()
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(run)], capsys).returncode == 0  # no --force needed
+
+
+def test_resume_refuses_a_run_with_weights_but_no_checkpoint_and_keeps_its_history(vae_run, capsys):
+    shutil.rmtree(vae_run / "checkpoint")
+    before = _hashes(vae_run)
+    assert_one_line_error(Result(["train", "vae", *TINY_VAE, "--max-steps", "6", "--out", str(vae_run),
+                                  "--resume"], capsys), contains="no checkpoint")
+    assert _hashes(vae_run) == before
+
+
+def test_resume_with_another_family_names_both(vae_run, capsys):
+    before = _hashes(vae_run)
+    assert_one_line_error(Result(["train", "ae", *TINY_AE, "--max-steps", "6", "--out", str(vae_run), "--resume"],
+                                 capsys), contains="holds a vae run, not ae")
+    assert _hashes(vae_run) == before
+
+
+def test_resume_to_a_step_the_run_has_passed_changes_nothing(vae_run, capsys):
+    before = _hashes(vae_run)
+    args = [a if a != "3" else "2" for a in TINY_VAE]  # --max-steps 2 on a run at step 3
+    result = Result(["train", "vae", *args, "--out", str(vae_run), "--resume"], capsys)
+    assert result.returncode == 0
+    assert _hashes(vae_run) == before  # config.json still says what the weights are
+
+
+def test_a_folder_without_a_test_split_trains_its_grids_from_train_images(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.new("L", (28, 28), 128).save(folder / "0.png")
+    run = tmp_path / "run"
+    result = Result(["train", "vae", "--data", f"folder:{folder}", "--hidden", "8", "--latent-dim", "2",
+                     "--max-steps", "2", "--quiet", "--out", str(run)], capsys)
+    assert result.returncode == 0, result.stderr
+    assert (run / runfolder.MODEL).exists() and list((run / "samples").glob("*.png"))

@@ -72,7 +72,9 @@ class CodeModelTask(base.Task):
                              f"the model was built for {tuple(self.info.sample_shape)}; use the data (and "
                              "--image-size) it was trained on")
         if dataset.kind == "image":  # a fixed set of test images so grids compare across epochs
-            grid = dataset.test.evenly(32)  # evenly spaced: a class-sorted split's first 32 are one class
+            # test images (train ones when a small folder has no test split), evenly spaced: a class-sorted
+            # split's first 32 are one class
+            grid = (dataset.test if len(dataset.test) else dataset.train).evenly(32)
             self._grid_x = to_float(grid.images).to(self.device)
             if grid.labels is not None:
                 self._grid_y = grid.labels.to(self.device)

@@ -70,13 +70,17 @@ def _train(config: RunConfig, run_dir: Path, device: torch.device, dist_info: di
 def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_info: distributed.DistInfo, *,
                   resume: bool, force: bool, progress: bool) -> TrainResult:
     """Everything that can refuse the run (folder, resume config, data, task, options) runs before
-    `runfolder.prepare` deletes an old run under --force; only then is anything written."""
+    `runfolder.prepare` moves an old run aside under --force; only then is anything written (and the old run
+    comes back if the new one fails before its first save)."""
     if dist_info.is_main:
         runfolder.check(run_dir, resume=resume, force=force)
     ckpt_path = run_dir / runfolder.CHECKPOINT
     resuming = resume and ckpt_path.exists()
-    if resuming:
+    if resume and runfolder.holds_run(run_dir):
         _check_resumable(run_dir, config)
+        if not resuming and (run_dir / runfolder.MODEL).exists():  # it saved once: restarting would erase it
+            raise UsageError(f"--resume: {run_dir} holds a trained model but no {runfolder.CHECKPOINT} to "
+                             "continue from; use --force to train it again, or another --out")
     if config.train.tensorboard and dist_info.is_main:
         tb.check_available()
 
@@ -109,8 +113,12 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
                  validation=validation, elapsed_s=elapsed)
     loop.autocast = autocast
 
+    if resuming and start >= loop.total:  # already there: nothing to train, and config.json stays true
+        return TrainResult(run_dir, start, loop.total, {}, {})
+    replacement = None
     if dist_info.is_main:
-        runfolder.prepare(run_dir, resume=resume, force=force)
+        replacement = runfolder.prepare(run_dir, resume=resume, force=force)
+        loop.on_saved = replacement.commit
         if resume:  # from the checkpoint's step, or from 0 when there is none: no step is logged twice
             _truncate_metrics(run_dir, start)
         runfolder.write_config(run_dir, config, extra={
@@ -122,6 +130,10 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     distributed.barrier(dist_info)
     try:
         return loop.run(start)
+    except BaseException:
+        if replacement is not None:
+            replacement.rollback()  # no-op once the new run has saved
+        raise
     finally:
         if loop.board is not None:
             loop.board.close()
@@ -129,6 +141,9 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
 
 def _check_resumable(run_dir: Path, config: RunConfig) -> None:
     old = runfolder.read_config_dict(run_dir)
+    if old.get("family") != config.family:
+        raise UsageError(f"--resume: {run_dir} holds a {old.get('family')} run, not {config.family}; train "
+                         f"{old.get('family')} to continue it, or use another --out")
     changed = differences(old, config.to_dict(), ignore=RESUMABLE_CHANGES)
     newer = sorted(set(flatten(config.to_dict())) - set(flatten(old)) - RESUMABLE_CHANGES)
     if newer:  # its config predates options genlab has since; whether it ran as their defaults is unknown
@@ -190,6 +205,7 @@ class _Loop:
         self.labels = dataset.train.labels.to(device) if dataset.train.labels is not None else None
         self.validation = validation
         self.board: tb.Board | None = None
+        self.on_saved = None  # called after every save (a --force replacement is committed by the first)
         self._elapsed_before = elapsed_s   # seconds this run trained before a --resume
         self._t_start = time.perf_counter()
         n = len(dataset.train)
@@ -337,3 +353,5 @@ class _Loop:
             "total_steps": self.total, "sample_shape": list(self.info.sample_shape),
             "num_classes": self.info.num_classes, "kind": self.info.kind,
             "classes": list(self.info.classes) if self.info.classes else None})
+        if self.on_saved is not None:
+            self.on_saved()

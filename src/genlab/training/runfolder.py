@@ -60,19 +60,70 @@ def check(run_dir: Path, *, resume: bool, force: bool) -> None:
                          "replace it")
 
 
-def prepare(run_dir: Path, *, resume: bool, force: bool) -> None:
-    """`check`, then (--force) delete the old run's files. Call it only once nothing can refuse the run any
-    more (config, data and task all built), and with the folder `locked`."""
+REPLACED = ".replaced"  # under --force, the old run's files until the new run has saved once
+
+
+class Replacement:
+    """The old run's files moved aside by `prepare` under --force: `commit` deletes them once the new run
+    has saved (its first checkpoint), `rollback` puts them back if the new run fails before that, so a run
+    that cannot even reach its first checkpoint never costs the user the run it was meant to replace."""
+
+    def __init__(self, run_dir: Path, moved: list[str], *, fresh: bool = False):
+        # fresh: the folder held no run before, so a failure before the first save removes what it wrote
+        # (a retry is then not refused as "already holds a run")
+        self.run_dir, self.moved, self.fresh = Path(run_dir), moved, fresh
+
+    @property
+    def aside(self) -> Path:
+        return self.run_dir / REPLACED
+
+    def commit(self) -> None:
+        if self.moved and self.aside.exists():
+            shutil.rmtree(self.aside)
+        self.moved, self.fresh = [], False
+
+    def rollback(self) -> None:
+        if not (self.moved or self.fresh):
+            return
+        _remove_run_files(self.run_dir)
+        for name in self.moved:
+            (self.aside / name).replace(self.run_dir / name)
+        if self.moved:
+            shutil.rmtree(self.aside, ignore_errors=True)
+        self.moved, self.fresh = [], False
+
+
+def _remove_run_files(run_dir: Path) -> None:
+    for name in RUN_FILES:
+        target = run_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def prepare(run_dir: Path, *, resume: bool, force: bool) -> Replacement:
+    """`check`, then (--force) move the old run's files aside (DIR/.replaced) until the new run has saved:
+    see `Replacement`. Call it only once nothing can refuse the run any more (config, data and task all
+    built), and with the folder `locked`."""
     run_dir = Path(run_dir)
     check(run_dir, resume=resume, force=force)
+    moved: list[str] = []
+    fresh = not resume and not holds_run(run_dir)
     if force and not resume:
+        aside = run_dir / REPLACED
+        if aside.exists():  # left by an earlier --force killed before its first save: the run it replaced
+            if (run_dir / MODEL).exists():
+                shutil.rmtree(aside)
+            else:
+                Replacement(run_dir, sorted(p.name for p in aside.iterdir())).rollback()
         for name in RUN_FILES:
-            target = run_dir / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+            if (run_dir / name).exists():
+                aside.mkdir(exist_ok=True)
+                (run_dir / name).replace(aside / name)
+                moved.append(name)
     run_dir.mkdir(parents=True, exist_ok=True)
+    return Replacement(run_dir, moved, fresh=fresh)
 
 
 @contextmanager
