@@ -68,10 +68,38 @@ class Result:
     outcome: dict
     reason: str = ""
     claims: list = field(default_factory=list)  # `claims.Claim`s as dicts, judged from outcome["measured"]
+    profile: str = ""               # the lecture profile it ran under ("" in folders from before it was kept)
 
 
 def _result_path(ctx: Context, key: str) -> Path:
     return ctx.out / "experiments" / key / "result.json"
+
+
+def folder_profile(out: Path) -> str | None:
+    """The profile an existing lecture folder was run with (DIR/lecture.json, else any section's result),
+    or None for a folder that holds none yet."""
+    out = Path(out)
+    summary = out / "lecture.json"
+    found = [_read_json(summary).get("profile")] if summary.exists() else []
+    found += [_read_json(p).get("profile") for p in sorted((out / "experiments").glob("*/result.json"))]
+    return next((f for f in found if isinstance(f, str)), None)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def finished(ctx: Context, exp: Experiment) -> Result | None:
+    """The experiment's saved result, judged by today's checks, or None when it has not finished."""
+    path = _result_path(ctx, exp.key)
+    if not path.exists():
+        return None
+    fields = {k: v for k, v in _read_json(path).items() if k in Result.__dataclass_fields__}
+    return _judged(Result(**fields))
 
 
 def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
@@ -82,7 +110,7 @@ def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
     for i, exp in enumerate(experiments, 1):
         path = _result_path(ctx, exp.key)
         if path.exists():
-            results.append(_judged(Result(**json.loads(path.read_text()))))
+            results.append(finished(ctx, exp))
             remaining -= exp.minutes[ctx.profile]
             announce(f"[{i}/{len(experiments)}] {exp.title}: already done, skipped")
             continue
@@ -90,6 +118,7 @@ def run_all(experiments: list[Experiment], ctx: Context, *, debug: bool = False,
         announce(f"[{i}/{len(experiments)}] {exp.title} (about {exp.minutes[ctx.profile]:.1f} min; "
                  f"overall ETA {remaining:.0f} min; {elapsed:.1f} min so far)")
         result = _judged(_run_one(exp, ctx, debug=debug))
+        result.profile = ctx.profile
         remaining -= exp.minutes[ctx.profile]
         if result.status != "failed":  # failed ones are retried on the next run
             io.write_json(path, asdict(result))
