@@ -7,12 +7,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from genlab.errors import UsageError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes its file 0600; the file it becomes gets the mode any new file would (0644 under umask 022),
+# so runs and pages written for others (a shared runs folder) stay readable to them
+FILE_MODE = 0o666 & ~_umask()
+
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
+    if path.is_dir():  # an --out naming a folder: say so, not "Is a directory" about a temporary name
+        raise UsageError(f"{path} is a folder; give a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
     tmp = Path(tmp_name)
     try:
         write(tmp)
@@ -70,13 +88,16 @@ def append_jsonl(path: Path, obj: Any) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
+    """The file's JSON objects, one per line; torn lines and values that are not objects are skipped."""
     rows = []
     if not Path(path).exists():
         return rows
     # errors="replace": a crash can leave garbage bytes at the end; they fail json.loads below, not decoding
     for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            rows.append(json.loads(line))
+            row = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line torn by a kill; everything before it is intact
+        if isinstance(row, dict):  # a stray `[1]` or `3` is nobody's row
+            rows.append(row)
     return rows

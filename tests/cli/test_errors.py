@@ -1,5 +1,7 @@
 """Bad input: one line on stderr, exit 2, no traceback, nothing already written lost."""
 
+import os
+
 import pytest
 import torch
 
@@ -74,3 +76,45 @@ def test_non_finite_loss_stops_with_one_line_and_keeps_last_checkpoint(tmp_path)
 
         tensors, _ = checkpoint.read_safetensors(fresh / "checkpoint" / "state.safetensors")
         assert all(torch.isfinite(t).all() for k, t in tensors.items() if t.is_floating_point())
+
+
+# --- places genlab cannot write, and values that name none ----------------------------------------------------
+
+def test_out_paths_that_cannot_be_used_are_bad_usage_not_internal_errors(tmp_path, capsys):
+    from tests.training.test_vae_cli import Result
+
+    (tmp_path / "afile").write_text("x")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        cases = [(["train", "vae", "--data", "digits", "--out", str(tmp_path / "afile" / "sub"), "--quiet",
+                   "--max-steps", "1"], "Not a directory")]
+        if os.geteuid() != 0:  # root writes through 0500
+            cases.append((["train", "vae", "--data", "digits", "--out", str(locked / "run"), "--quiet",
+                           "--max-steps", "1"], "Permission denied"))
+        for argv, fragment in cases:
+            assert_one_line_error(Result(argv, capsys), contains=fragment)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_an_out_file_that_is_a_folder_and_a_bad_nrow_are_one_line(tmp_path, capsys):
+    from tests.training.test_vae_cli import Result
+
+    run = tmp_path / "run"
+    assert Result(["train", "vae", "--data", "digits", "--hidden", "8", "--latent-dim", "2", "--max-steps", "1",
+                   "--quiet", "--out", str(run)], capsys).returncode == 0
+    assert_one_line_error(Result(["sample", str(run), "--n", "4", "--out", str(run)], capsys),
+                          contains="is a folder")
+    assert_one_line_error(Result(["sample", str(run), "--n", "4", "--nrow", "0", "--out",
+                                  str(tmp_path / "x.png")], capsys), contains="--nrow 0")
+    assert_one_line_error(Result(["report", str(run), "--out", str(run)], capsys), contains="is a folder")
+
+
+def test_debug_is_accepted_after_the_command(tmp_path, capsys):
+    from tests.training.test_vae_cli import Result
+
+    result = Result(["sample", str(tmp_path / "none"), "--out", str(tmp_path / "x.png"), "--debug"], capsys)
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr and "not a genlab run folder" in result.stderr

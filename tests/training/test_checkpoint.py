@@ -81,3 +81,21 @@ def test_read_jsonl_skips_a_torn_last_line(tmp_path):
     with open(path, "a") as f:
         f.write('{"step": 2, "lo')
     assert io.read_jsonl(path) == [{"step": 1}]
+
+
+def test_atomic_writes_get_the_mode_of_any_new_file(tmp_path):
+    """mkstemp's 0600 must not leak into the file: a run or page on a shared folder stays readable."""
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    io.write_json(tmp_path / "a.json", {"x": 1})
+    plain = tmp_path / "plain"
+    plain.write_text("x")
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == io.FILE_MODE
+
+
+def test_read_jsonl_skips_values_that_are_not_rows(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('[1]\n3\n{"step": 1}\n"text"\n')
+    assert io.read_jsonl(path) == [{"step": 1}]

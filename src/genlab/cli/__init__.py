@@ -2,6 +2,7 @@
 `add_parser(subparsers)` (declares its options, each with help text) and `run(args) -> int`."""
 
 import argparse
+import errno
 import os
 import sys
 import traceback
@@ -49,8 +50,16 @@ def _named_command(argv: list[str]) -> str | None:
     return first if first in COMMANDS else None
 
 
+# Where the user pointed genlab at a place it cannot use (--out unwritable, a file where a folder must be):
+# bad usage, exit 2, not an internal error
+USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR, errno.EEXIST,
+                    errno.ENAMETOOLONG}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if "--debug" in argv:  # accepted anywhere, as the error hint suggests adding it to the same command
+        argv = ["--debug", *(a for a in argv if a != "--debug")]
     try:
         if _named_command(argv) == "train":
             from genlab.cli.train import insert_family
@@ -78,9 +87,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genlab: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if args.debug:
+            traceback.print_exc()
+        if exc.errno not in USER_PATH_ERRNOS:
+            return _internal_error(exc, args.debug)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"genlab: error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        return 2
     except Exception as exc:  # noqa: BLE001 -- an internal error: one line unless --debug
         if args.debug:
             traceback.print_exc()
-        print(f"genlab: internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-              file=sys.stderr)
-        return 1
+        return _internal_error(exc, args.debug)
+
+
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    hint = "" if debug else " (rerun with --debug for the traceback)"
+    print(f"genlab: internal error: {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    return 1

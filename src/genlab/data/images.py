@@ -49,6 +49,8 @@ def make_grid(images: torch.Tensor, *, nrow: int | None = None, pad: int = 2) ->
     """
     if images.dim() != 4 or images.shape[1] not in (1, 3) or len(images) == 0:
         raise UsageError(f"a grid needs images shaped (B, 1 or 3, H, W) with B > 0, got {tuple(images.shape)}")
+    if nrow is not None and nrow < 1:
+        raise UsageError(f"--nrow {nrow}: must be at least 1")
     x = to_uint8(images.cpu())
     b, c, h, w = x.shape
     nrow = nrow or math.ceil(math.sqrt(b))
