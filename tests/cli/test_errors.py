@@ -118,3 +118,14 @@ def test_debug_is_accepted_after_the_command(tmp_path, capsys):
     result = Result(["sample", str(tmp_path / "none"), "--out", str(tmp_path / "x.png"), "--debug"], capsys)
     assert result.returncode == 2
     assert "Traceback" in result.stderr and "not a genlab run folder" in result.stderr
+
+
+@pytest.mark.parametrize("family", ["vae", "ae"])
+@pytest.mark.parametrize("data", ["gauss-1d", "two-moons"])
+def test_the_image_families_refuse_toy_data(tmp_path, capsys, family, data):
+    from tests.training.test_vae_cli import Result
+
+    out = tmp_path / "run"
+    assert_one_line_error(Result(["train", family, "--data", data, "--max-steps", "2", "--out", str(out)], capsys),
+                          contains=f"the {family} family models images")
+    assert not out.exists()

@@ -22,3 +22,13 @@ def test_train_cached_records_a_command_that_rebuilds_the_runs_config(tmp_path):
     ran = json.loads((tmp_path / "runs" / "ae-digits" / "config.json").read_text())["config"]
     rebuilt = build_config(build_parser().parse_args(argv[1:]))
     assert json.loads(json.dumps(rebuilt.to_dict())) == ran
+
+
+def test_the_wasserstein_sections_command_is_its_generator_run_at_the_steps_it_ran():
+    from genlab.experiments import wgan
+
+    for steps in (500, 3000):
+        argv = shlex.split(wgan.generator_command(steps=steps, seed=0))
+        config = build_config(build_parser().parse_args(argv[1:]))
+        assert config.family == "gan-1d" and config.train.max_steps == steps and config.train.batch_size == 128
+        assert config.model == wgan.generator_model()

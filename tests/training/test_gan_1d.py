@@ -25,6 +25,11 @@ def test_mixture_run_writes_fig1_snapshots_and_plots(tmp_path):
     for kind in ("stages", "densities", "equilibrium", "game"):
         assert main(["plot", str(run), kind, "--out", str(tmp_path / f"{kind}.png")]) == 0
         assert (tmp_path / f"{kind}.png").stat().st_size > 0
+    # a loaded model's densities are labelled with the step it was trained to, not this process's 0
+    from genlab.training.runfolder import load_run
+
+    loaded = load_run(run, device=torch.device("cpu"))
+    assert loaded.task.snapshot(step=loaded.meta["step"])["step"] == 40
 
 
 def test_frozen_affine_generator_does_not_move_and_has_exact_density(tmp_path):

@@ -79,6 +79,6 @@ def test_augmented_run_stopped_and_resumed_gives_the_same_weights(tmp_path):
 def test_augmenting_toy_data_is_a_usage_error(tmp_path, capsys):
     from genlab.cli import main
 
-    assert main(["train", "vae", "--data", "two-moons", "--flip", "--max-steps", "2", "--epochs", "0",
+    assert main(["train", "dann", "--data", "two-moons", "--flip", "--max-steps", "2", "--epochs", "0",
                  "--out", str(tmp_path / "r")]) == 2
     assert "--flip/--shift augment images" in capsys.readouterr().err

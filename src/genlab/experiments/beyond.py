@@ -90,7 +90,9 @@ def wasserstein(ctx: Context) -> Outcome:
     seeds = range(budget(ctx, 2, 6))
     wrong = {sided: wgan.wrong_sign_count(seeds, one_sided=sided == "one", steps=budget(ctx, 100, 200))
              for sided in ("two", "one")}
-    trace = wgan.train_generator(steps=budget(ctx, 500, 3000), seed=ctx.seed)
+    g_steps = budget(ctx, 500, 3000)
+    trace = wgan.train_generator(steps=g_steps, seed=ctx.seed)
+    ctx.commands.append(wgan.generator_command(steps=g_steps, seed=ctx.seed))
     minimax = wgan.minimax_baseline(steps=budget(ctx, 100, 600), seed=ctx.seed)
     measured = {**wgan.summarise(trace, minimax), "w1_values": list(w1_values), "critic_gaps": gaps,
                 "gp_weight": wgan.GP_WEIGHT, "two_sided_wrong_sign": wrong["two"],
@@ -139,7 +141,6 @@ BEYOND = [
                "Wasserstein-1 distance (Arjovsky et al. 2017); with the constraint as a gradient penalty "
                "(Gulrajani et al. 2017) it gives G a useful gradient however far ahead it is, where the min-max "
                "game's vanishes.",
-               "genlab train gan-1d --data gauss-1d --loss wgan-gp --gp-one-sided --d-steps 5 --lr-d 3e-3 "
-               "--lr-g 1e-3 --epochs 0 --max-steps 3000 --out runs/wgan-1d\ngenlab plot runs/wgan-1d stages",
+               "genlab plot runs/wgan-1d stages",
                wasserstein, {"quick": 0.1, "default": 0.8}, part="beyond"),
 ]

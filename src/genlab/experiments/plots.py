@@ -49,7 +49,7 @@ def gan_1d_densities(run, out_path: Path, *, seed: int = 0, **_) -> None:
     from genlab.data import load
 
     run.task.bind_data(load(run.config.data.spec))
-    gex.plot_stages([run.task.snapshot(seed=seed)], out_path)
+    gex.plot_stages([run.task.snapshot(seed=seed, step=run.meta.get("step"))], out_path)
 
 
 def gan_1d_equilibrium(run, out_path: Path, **_) -> None:

@@ -78,10 +78,26 @@ def wrong_sign_count(seeds: range, *, one_sided: bool, steps: int, w1: float = 1
     return sum(critic_gap(w1, one_sided=one_sided, seed=s, steps=steps) < 0 for s in seeds)
 
 
+def generator_model() -> Gan1dConfig:
+    """The nets and game of `train_generator`: the one-sided WGAN-GP critic with a head start."""
+    return Gan1dConfig(loss="wgan-gp", gp_weight=GP_WEIGHT, gp_one_sided=True, **HEAD_START)
+
+
+def generator_command(*, steps: int, seed: int, batch_size: int = 128, out: str = "runs/wgan-1d") -> str:
+    """The `genlab train gan-1d` line for the same nets, game and budget as `train_generator` (the CLI draws
+    epoch-ordered batches where this draws them at random)."""
+    from genlab.config import DataConfig, RunConfig, TrainConfig
+    from genlab.config.command import train_command
+
+    config = RunConfig(family="gan-1d", data=DataConfig(spec="gauss-1d"), model=generator_model(),
+                       train=TrainConfig(seed=seed, batch_size=batch_size, epochs=0, max_steps=steps))
+    return train_command(config, out=out)
+
+
 def train_generator(*, steps: int, seed: int, every: int = 25, batch_size: int = 128) -> list[dict]:
     """The MLP G against the one-sided WGAN-GP critic with a head start; per probe: step, the exact W1 of G's
     samples to N(4, 0.5^2), the critic's gap (its estimate), and G's last gradient norm."""
-    model = Gan1dConfig(loss="wgan-gp", gp_weight=GP_WEIGHT, gp_one_sided=True, **HEAD_START)
+    model = generator_model()
     task, dataset = gan_1d_task(model, seed=seed, batch_size=batch_size)
     x = dataset.train.images
 

@@ -27,6 +27,14 @@ from genlab.training.task import DataInfo
 GRID_SEED = 1234  # fixed noise for per-epoch grids (shared with the VAE), so epochs compare image by image
 
 
+def require_images(info: DataInfo, family: str) -> None:
+    """The ae and vae families model pixels in [0, 1] (a sigmoid output, a Bernoulli likelihood): on toy points
+    outside that range their losses are meaningless (a Bernoulli recon below 0), so they refuse them."""
+    if info.kind != "image":
+        raise UsageError(f"the {family} family models images (pixels in [0, 1]), not {info.kind} data; the toy "
+                         "sets are for gan-1d (gauss-1d) and dann (two-moons)")
+
+
 def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, ...], width: int,
                code_dim: int, latent_dim: int) -> tuple[nn.Module, nn.Module]:
     """Encoder x -> (B, code_dim) and decoder (B, latent_dim) -> (B, *sample_shape), MLP or conv."""
@@ -38,6 +46,7 @@ def build_nets(arch: str, sample_shape: tuple[int, ...], *, hidden: tuple[int, .
 
 
 def build_model(config: Config, info: DataInfo) -> AutoEncoder:
+    require_images(info, "ae")
     encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
                                   code_dim=config.latent_dim, latent_dim=config.latent_dim)
     return AutoEncoder(encoder, decoder)

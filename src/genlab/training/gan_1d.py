@@ -120,9 +120,10 @@ class Task(base.Task, Sampler):
         return kde(self.sample(SNAPSHOT_SAMPLES, generator=gen).cpu().flatten(), grid.cpu()), False
 
     @torch.no_grad()
-    def snapshot(self, *, seed: int = 0) -> dict:
+    def snapshot(self, *, seed: int = 0, step: int | None = None) -> dict:
         """The game on a grid: x, p_data (None if unknown), p_g, D(x) and D*(x) (or, for a critic loss, the
-        critic's scores f(x) and no D*), and G's map of 21 z quantiles."""
+        critic's scores f(x) and no D*), and G's map of 21 z quantiles. step: the label of a loaded model
+        (default: the steps trained in this process)."""
         gen = torch.Generator(device=self.device).manual_seed(seed)
         gz = self.sample(4000, generator=gen).cpu().flatten()
         lo = min(self._data_range[0], float(gz.quantile(0.001))) - 1.0
@@ -134,7 +135,7 @@ class Task(base.Task, Sampler):
         d_star = optimal_discriminator(p_data, p_g) if p_data is not None and not self.critic else None
         z = self._z_quantiles()
         d = None if self.critic else torch.sigmoid(scores).tolist()
-        return {"step": self._step, "x": grid.tolist(), "p_g": p_g.tolist(), "p_g_exact": exact, "d": d,
+        return {"step": self._step if step is None else step, "x": grid.tolist(), "p_g": p_g.tolist(), "p_g_exact": exact, "d": d,
                 "critic": scores.tolist() if self.critic else None,
                 "p_data": None if p_data is None else p_data.tolist(),
                 "d_star": None if d_star is None else d_star.tolist(),

@@ -40,7 +40,7 @@ from genlab.objectives.elbo import (
     nats_to_bits_per_dim,
 )
 from genlab.training import vae_backward
-from genlab.training.ae import GRID_SEED, CodeModelTask, build_nets
+from genlab.training.ae import GRID_SEED, CodeModelTask, build_nets, require_images
 from genlab.training.capabilities import Encoder, Likelihood, Posterior, Reconstructor, Sampler
 from genlab.training.task import DataInfo
 
@@ -48,6 +48,7 @@ SIGMAS = {"bernoulli": None, "gaussian": "fixed", "gaussian-learned": "global", 
 
 
 def build_model(config: Config, info: DataInfo) -> VAE:
+    require_images(info, "vae")
     sigma = SIGMAS[config.likelihood] or "fixed"
     if not config.conditional:
         encoder, decoder = build_nets(config.arch, info.sample_shape, hidden=config.hidden, width=config.width,
@@ -257,8 +258,6 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
 
     @torch.no_grad()
     def epoch_end(self, epoch: int, run_dir: Path) -> None:
-        if self.info.kind != "image":
-            return
         from genlab.data import save_grid
 
         samples = Path(run_dir) / "samples"
