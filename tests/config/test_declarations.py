@@ -168,3 +168,16 @@ def test_a_new_option_is_one_declaration():
     assert "dropout rate (default: 0)" in parser.format_help()
     with pytest.raises(UsageError, match="--dropout 1: must be less than 1"):
         Demo(dropout=1.0)
+
+
+def test_flat_options_take_the_cli_names_too_and_refuse_other_families_options():
+    """README: the Python API's options are the CLI's with underscores; config.json's field names work too."""
+    import genlab
+
+    assert genlab.configure("vae", data="digits", objective="iwae", k=3).model.iwae_k == 3
+    assert genlab.configure("vae", data="digits", objective="iwae", iwae_k=3).model.iwae_k == 3
+    assert genlab.configure("dann", data="two-moons", **{"lambda": 0.5}).model.reversal_lambda == 0.5
+    for bad, fragment in [({"target": "mnist-5k"}, "option of dann only"), ({"k": 3, "iwae_k": 4}, "same option"),
+                          ({"spec": "digits"}, "unknown option 'spec'")]:
+        with pytest.raises(genlab.UsageError, match=fragment):
+            genlab.configure("vae", **{"data": "digits", **bad})

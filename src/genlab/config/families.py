@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from genlab.config import ae, dann, gan, gan_1d, vae
-from genlab.config.fields import build
+from genlab.config.fields import build, flag_of
 from genlab.config.run import DataConfig, RunConfig, TrainConfig
 from genlab.errors import UsageError
 
@@ -75,15 +75,43 @@ def merge(*layers: dict) -> dict:
     return out
 
 
+def flag_names(family: Family) -> dict[str, str]:
+    """The CLI name of every option whose flag is not its field name, with underscores (`k` for --k,
+    `lambda` for --lambda, `data` for --data) -> the field it sets: flat options accept either."""
+    names: dict[str, str] = {}
+    for cls in section_classes(family).values():
+        for f in dataclasses.fields(cls):
+            alias = flag_of(f).removeprefix("--").replace("-", "_")
+            if alias != f.name:
+                names[alias] = f.name
+    clash = set(names) & set(field_sections(family))
+    if clash:  # a declaration error: one name would set two options
+        raise AssertionError(f"{family.name}: {sorted(clash)} are both a field and another field's flag")
+    return names
+
+
 def nest(family: Family, flat: dict, *, where: str) -> dict:
-    """Flat options (`latent_dim=2`, `data="fashion-mnist"`) -> {section: {option: value}}."""
-    owners = field_sections(family)
+    """Flat options (`latent_dim=2`, `data="fashion-mnist"`, `k=5` for --k) -> {section: {option: value}}:
+    the field names of config.json, or the CLI's option names with underscores."""
+    owners, aliases = field_sections(family), flag_names(family)
+    fields = {f.name: f for cls in section_classes(family).values() for f in dataclasses.fields(cls)}
+    def ours(key: str) -> bool:
+        return family.name in (fields[key].metadata.get("families") or (family.name,))
+
     out: dict = {s: {} for s in SECTIONS}
+    given: dict[str, str] = {}  # field -> the name it was given under
     for name, value in flat.items():
-        key = "spec" if name == "data" else name
+        key = aliases.get(name, name)
         if key not in owners or (key == "spec" and name != "data"):
-            raise UsageError(f"{where}: unknown option {name!r} for '{family.name}'; accepted: data, "
-                             f"{', '.join(sorted(k for k in owners if k != 'spec'))}")
+            accepted = sorted({*aliases, *(k for k in owners if k != "spec" and ours(k))})
+            raise UsageError(f"{where}: unknown option {name!r} for '{family.name}'; accepted: "
+                             f"{', '.join(accepted)}")
+        if not ours(key):
+            raise UsageError(f"{where}: {name!r} is an option of "
+                             f"{', '.join(fields[key].metadata['families'])} only, not '{family.name}'")
+        if key in given:
+            raise UsageError(f"{where}: {given[key]!r} and {name!r} set the same option; give one")
+        given[key] = name
         out[owners[key]][key] = value
     return out
 
