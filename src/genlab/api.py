@@ -119,9 +119,9 @@ class Run:
 
     def plots(self) -> list[str]:
         """The figure kinds this run offers (`genlab plot DIR list`)."""
-        from genlab.experiments.plots import kinds
+        from genlab.experiments.plots import offered
 
-        return sorted(kinds(self.family))
+        return offered(self._loaded)
 
     def plot(self, kind: str, *, out: str | Path | None = None, seed: int = 0, **options):
         """Draw figure `kind` and return it as a matplotlib Figure (written to `out` too when given).

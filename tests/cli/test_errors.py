@@ -129,3 +129,21 @@ def test_the_image_families_refuse_toy_data(tmp_path, capsys, family, data):
     assert_one_line_error(Result(["train", family, "--data", data, "--max-steps", "2", "--out", str(out)], capsys),
                           contains=f"the {family} family models images")
     assert not out.exists()
+
+
+def test_options_that_would_be_ignored_are_refused(tmp_path, capsys):
+    from tests.training.test_vae_cli import Result
+
+    run = tmp_path / "run"
+    train = ["train", "vae", "--data", "digits", "--hidden", "8", "--latent-dim", "2", "--max-steps", "1",
+             "--quiet", "--out", str(run)]
+    assert Result(train, capsys).returncode == 0
+    assert_one_line_error(Result([*train, "--resume", "--force"], capsys), contains="give one")
+    assert_one_line_error(Result(["evaluate", str(run), "--k", "5"], capsys), contains="--k applies to --nll")
+    assert_one_line_error(Result(["evaluate", str(run), "--n", "10"], capsys), contains="--n applies to --fid")
+    assert Result(["evaluate", str(run), "--nll", "--k", "2", "--limit", "4", "--json"], capsys).returncode == 0
+    ae = tmp_path / "ae"
+    assert Result(["train", "ae", "--data", "digits", "--hidden", "8", "--latent-dim", "2", "--max-steps", "1",
+                   "--quiet", "--out", str(ae)], capsys).returncode == 0
+    assert_one_line_error(Result(["plot", str(ae), "latent-noise", "--latent-noise", "nan", "--out",
+                                  str(tmp_path / "n.png")], capsys), contains="--latent-noise nan")

@@ -88,3 +88,13 @@ def test_a_face_dataset_that_is_absent_says_how_to_get_it(tmp_path, capsys):
                    "--out", str(tmp_path / "faces")], capsys)
     assert_one_line_error(proc, contains="celeba")
     assert "img_align_celeba" in proc.stderr  # names what to put where
+
+
+def test_plot_list_offers_the_manifold_only_for_a_2d_code(vae_run, tmp_path, capsys):
+    assert "manifold" in Result(["plot", str(vae_run), "list"], capsys).stdout.split()
+    run = tmp_path / "run3"
+    assert Result(["train", "vae", "--data", "digits", "--hidden", "8", "--latent-dim", "3", "--max-steps", "1",
+                   "--quiet", "--out", str(run)], capsys).returncode == 0
+    listed = Result(["plot", str(run), "list"], capsys).stdout.split()
+    assert "samples" in listed and "manifold" not in listed and "manifold-icdf" not in listed
+    assert_one_line_error(Result(["plot", str(run), "manifold", "--out", str(tmp_path / "m.png")], capsys))

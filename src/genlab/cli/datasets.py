@@ -17,10 +17,11 @@ def add_parser(subparsers) -> None:
                     "and split sizes. `show SPEC --out FILE.png` writes a grid of samples.")
     parser.add_argument("--json", action="store_true", help="print the list as one JSON array")
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
-    listing = actions.add_parser("list", help="list the datasets (the default action)",
+    # prog given: argparse would otherwise prefix the subcommand's name with the whole usage line above
+    listing = actions.add_parser("list", prog="genlab datasets list", help="list the datasets (the default action)",
                                  description="List every registered dataset.")
     listing.add_argument("--json", action="store_true", help="print the list as one JSON array")
-    show = actions.add_parser("show", help="write a grid of samples of a dataset to a PNG file",
+    show = actions.add_parser("show", prog="genlab datasets show", help="write a grid of samples of a dataset to a PNG file",
                               description="Write a PNG grid of samples (toy data: a scatter plot or histogram).")
     show.add_argument("spec", metavar="SPEC", help="a registered name (see `genlab datasets`), idx:PATH or folder:PATH")
     show.add_argument("--out", required=True, type=Path, metavar="FILE.png", help="PNG file to write")

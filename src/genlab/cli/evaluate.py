@@ -17,7 +17,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="use only N test items, evenly spaced through the split")
     p.add_argument("--nll", action="store_true",
                    help="importance-weighted estimate of -log p(x) (VAE only), with its standard error")
-    p.add_argument("--k", type=int, default=1000, metavar="K",
+    p.add_argument("--k", type=int, default=None, metavar="K",
                    help="importance samples per image for --nll (default: 1000; the literature uses 5000)")
     p.add_argument("--fid", action="store_true",
                    help="sample-quality metrics (fid, kid, precision/recall, inception_score) on the dataset's "
@@ -37,13 +37,20 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from genlab.errors import UsageError
     from genlab.training.device import resolve_device
     from genlab.training.evaluation import evaluate_run
     from genlab.training.runfolder import load_run
 
+    # options of one estimate given without it would be silently ignored: say so instead
+    for flag, value, needs, given in (("--k", args.k, "--nll", args.nll), ("--n", args.n, "--fid", args.fid),
+                                      ("--featurenet", args.featurenet, "--fid", args.fid),
+                                      ("--inception-weights", args.inception_weights, "--fid", args.fid)):
+        if value is not None and not given:
+            raise UsageError(f"{flag} applies to {needs}; add {needs} or drop {flag}")
     device = resolve_device(args.device)
     result = evaluate_run(load_run(args.run_dir, device=device), device=device, limit=args.limit, nll=args.nll,
-                          k=args.k, fid=args.fid, featurenet=args.featurenet, n=args.n,
+                          k=1000 if args.k is None else args.k, fid=args.fid, featurenet=args.featurenet, n=args.n,
                           inception_weights=args.inception_weights, seed=args.seed)
     _print(result, as_json=args.json)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from genlab.errors import UsageError
@@ -26,14 +27,14 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genlab.experiments.plots import kinds
+    from genlab.experiments.plots import kinds, offered
     from genlab.training.device import resolve_device
     from genlab.training.runfolder import load_run
 
     loaded = load_run(args.run_dir, device=resolve_device(args.device))
     plots = kinds(loaded.config.family)
     if args.kind == "list":
-        print("\n".join(sorted(plots)))
+        print("\n".join(offered(loaded)))
         return 0
     if args.kind not in plots:
         raise UsageError(f"plot kind {args.kind!r} is not offered for a '{loaded.config.family}' run; "
@@ -43,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
     if args.latent_noise is not None:
         if args.kind != "latent-noise":
             raise UsageError(f"--latent-noise applies to the latent-noise plot, not {args.kind!r}")
+        bad = [s for s in args.latent_noise if not math.isfinite(s) or s < 0]
+        if bad:
+            raise UsageError(f"--latent-noise {bad[0]:g}: noise levels are finite and at least 0")
         options["sigmas"] = tuple(args.latent_noise)
     plots[args.kind](loaded, Path(out), seed=args.seed, **options)
     print(str(out))

@@ -77,3 +77,14 @@ PLOTS: dict[str, dict[str, Callable]] = {
 def kinds(family: str) -> dict[str, Callable]:
     """Every figure a run of `family` offers, `curves` included."""
     return {"curves": curves, **PLOTS.get(family, {})}
+
+
+def offered(run) -> list[str]:
+    """The kinds this run can draw (`genlab plot DIR list`): its family's, less those its own config rules
+    out (a manifold needs a 2-D code, decision regions need 2-D toy points); asking for those still says why."""
+    out = set(kinds(run.config.family))
+    if getattr(run.config.model, "latent_dim", 2) != 2:
+        out -= {"manifold", "manifold-icdf"}
+    if run.config.family == "dann" and run.meta.get("kind") != "toy":
+        out.discard("boundary")
+    return sorted(out)

@@ -53,6 +53,8 @@ def holds_run(run_dir: Path) -> bool:
 def check(run_dir: Path, *, resume: bool, force: bool) -> None:
     """Refuse to mix two runs in one folder unless told to resume or overwrite; touches nothing."""
     run_dir = Path(run_dir)
+    if resume and force:
+        raise UsageError("--resume and --force: give one (continue the run in --out, or replace it)")
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--out {run_dir}: exists and is not a directory")
     if holds_run(run_dir) and not (resume or force):
