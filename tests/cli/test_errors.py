@@ -147,3 +147,11 @@ def test_options_that_would_be_ignored_are_refused(tmp_path, capsys):
                    "--quiet", "--out", str(ae)], capsys).returncode == 0
     assert_one_line_error(Result(["plot", str(ae), "latent-noise", "--latent-noise", "nan", "--out",
                                   str(tmp_path / "n.png")], capsys), contains="--latent-noise nan")
+
+
+def test_print_config_refuses_a_dataset_that_training_would(capsys):
+    from tests.training.test_vae_cli import Result
+
+    assert_one_line_error(Result(["train", "vae", "--data", "nonsense", "--print-config"], capsys),
+                          contains="unknown dataset 'nonsense'")
+    assert Result(["train", "vae", "--data", "digits", "--print-config"], capsys).returncode == 0

@@ -82,6 +82,11 @@ def build_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     config = build_config(args)
+    from genlab.data.registry import check_spec  # no torch: `--print-config` stays quick
+
+    check_spec(config.data.spec)
+    if config.data.target is not None:
+        check_spec(config.data.target)
     if args.print_config:
         print(json.dumps(config.to_dict(), indent=2, sort_keys=True))
         return 0

@@ -69,19 +69,30 @@ def accepted() -> str:
     return ", ".join([*_NAMES, *(f"{p}:PATH" for p in _FORMS)])
 
 
+def check_spec(spec: str) -> None:
+    """UsageError (one line) unless `spec` is a registered name or a NAME:PATH form with a path; loads nothing
+    (whether the files are there is the loader's to say)."""
+    spec = spec.strip()
+    if spec in _NAMES:
+        return
+    prefix, colon, arg = spec.partition(":")
+    if prefix in _FORMS and colon:
+        if not arg:
+            raise UsageError(f"{spec!r}: missing path after '{prefix}:'")
+        return
+    raise UsageError(f"unknown dataset {spec!r}; accepted: {accepted()}")
+
+
 def load(spec: str, *, image_size: int | None = None) -> Dataset:
     """The dataset a spec names, held in memory. Raises UsageError (one line) for any bad spec or data."""
     _check_image_size(image_size)
     spec = spec.strip()
+    check_spec(spec)
     if spec in _NAMES:
         dataset = _NAMES[spec].loader(image_size=image_size)
-    elif spec.partition(":")[0] in _FORMS and spec.partition(":")[1]:
-        prefix, _, arg = spec.partition(":")
-        if not arg:
-            raise UsageError(f"{spec!r}: missing path after '{prefix}:'")
-        dataset = _FORMS[prefix][0](arg, image_size=image_size)
     else:
-        raise UsageError(f"unknown dataset {spec!r}; accepted: {accepted()}")
+        prefix, _, arg = spec.partition(":")
+        dataset = _FORMS[prefix][0](arg, image_size=image_size)
     if image_size is not None:
         dataset = _resized(dataset, image_size)
     return dataset.replace(name=spec)
