@@ -18,7 +18,7 @@ from pathlib import Path
 
 from genlab.config import RunConfig
 from genlab.config import files as config_files
-from genlab.config.families import build_config, from_options, get, merge, nest
+from genlab.config.families import build_config, check_needs, from_options, get, merge, nest
 from genlab.errors import UsageError
 
 
@@ -29,7 +29,10 @@ def configure(model: str, *, config: str | Path | None = None, **options) -> Run
         layers.append(config_files.load(Path(config), family=model)[1])
     if not layers:
         return from_options(model, options)
-    return build_config(model, merge(*layers, nest(get(model), options, where=f"genlab.train({model!r})")))
+    typed = nest(get(model), options, where=f"genlab.train({model!r})")
+    run_config = build_config(model, merge(*layers, typed))
+    check_needs(run_config, typed)  # only what was typed: a config file lists every option
+    return run_config
 
 
 def train(model: str, *, out: str | Path, resume: bool = False, force: bool = False, progress: bool = True,

@@ -181,3 +181,33 @@ def test_flat_options_take_the_cli_names_too_and_refuse_other_families_options()
                           ({"spec": "digits"}, "unknown option 'spec'")]:
         with pytest.raises(genlab.UsageError, match=fragment):
             genlab.configure("vae", **{"data": "digits", **bad})
+
+
+@pytest.mark.parametrize("family, given, fragment", [
+    ("vae", {"k": 50}, "--k applies with --objective iwae"),
+    ("gan", {"gp_weight": 3.0}, "--gp-weight applies with --loss wgan-gp"),
+    ("gan-1d", {"gp_weight": 2.0}, "--gp-weight applies with --loss wgan-gp"),
+    ("gan-1d", {"affine_init": (1.0, 2.0)}, "--affine-init applies with --generator affine"),
+    ("gan-1d", {"optimizer": "sgd", "betas": (0.9, 0.99)}, "--betas applies with --optimizer adam"),
+])
+def test_an_option_given_where_it_does_nothing_is_refused(family, given, fragment, tmp_path, capsys):
+    import genlab
+    from genlab.cli import main
+
+    data = {"vae": "digits", "gan": "fashion-mnist"}.get(family, "gauss-1d")
+    with pytest.raises(genlab.UsageError, match=fragment):
+        genlab.configure(family, data=data, **given)
+    # a config file lists every option: re-running one with the same value set is no error
+    config = genlab.configure(family, data=data)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"config": config.to_dict()}))
+    assert genlab.configure(family, config=path) == config
+    assert main(["train", family, "--config", str(path), "--print-config"]) == 0
+    capsys.readouterr()
+
+
+def test_the_same_option_with_what_it_needs_is_accepted():
+    import genlab
+
+    assert genlab.configure("vae", data="digits", objective="iwae", k=50).model.iwae_k == 50
+    assert genlab.configure("gan-1d", data="gauss-1d", loss="wgan-gp", gp_weight=5.0).model.gp_weight == 5.0

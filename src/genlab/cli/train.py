@@ -76,8 +76,11 @@ def build_config(args: argparse.Namespace):
     if args.config is not None:
         _, from_file = config_files.load(args.config, family=args.model)
         layers.append(from_file)
-    layers.append(given_options(args))
-    return families.build_config(args.model, families.merge(*layers))
+    typed = given_options(args)
+    layers.append(typed)
+    config = families.build_config(args.model, families.merge(*layers))
+    families.check_needs(config, typed)  # a typed option that would do nothing here (a file lists them all)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:

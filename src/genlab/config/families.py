@@ -129,7 +129,24 @@ def build_config(name: str, options: dict) -> RunConfig:
 def from_options(name: str, options: dict) -> RunConfig:
     """A RunConfig from flat options, as the Python API and the experiments give them:
     `from_options("vae", {"data": "fashion-mnist", "latent_dim": 2, "epochs": 5})`."""
-    return build_config(name, nest(get(name), options, where=f"genlab.train({name!r})"))
+    nested = nest(get(name), options, where=f"genlab.train({name!r})")
+    config = build_config(name, nested)
+    check_needs(config, nested)
+    return config
+
+
+def check_needs(config: RunConfig, given: dict) -> None:
+    """UsageError when an option given ({section: {field: value}}, as typed: not a config file's full list)
+    does nothing in this config, by its declaration's `needs` (--k without --objective iwae)."""
+    sections = {"data": config.data, "model": config.model, "train": config.train}
+    for section, values in given.items():
+        fields = {f.name: f for f in dataclasses.fields(sections[section])}
+        for name in values:
+            for other, accepted in (fields[name].metadata.get("needs") or {}).items():
+                value = getattr(sections[section], other)
+                if value not in accepted:
+                    raise UsageError(f"{flag_of(fields[name])} applies with {flag_of(fields[other])} "
+                                     f"{' or '.join(map(str, accepted))}, not {value}; drop it or change that")
 
 
 def config_from_dict(values: dict) -> RunConfig:

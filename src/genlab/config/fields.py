@@ -20,13 +20,17 @@ from genlab.errors import UsageError
 def option(default: Any, help: str, *, choices: tuple | None = None, min: float | None = None,
            max: float | None = None, above: float | None = None, below: float | None = None,
            flag: str | None = None, metavar: str | tuple | None = None, cli: bool = True,
-           may_be_empty: bool = False, families: tuple[str, ...] | None = None) -> Any:
+           may_be_empty: bool = False, families: tuple[str, ...] | None = None,
+           needs: dict[str, tuple] | None = None) -> Any:
     """A config field: `min`/`max` are inclusive bounds, `above`/`below` exclusive ones (applied to each
     element of a tuple); `flag` overrides the CLI name (default: --field-name); `cli=False` keeps it out of
     the command line (config files and the Python API still set it); `families` limits a shared field's
-    CLI option to those model families; `default=dataclasses.MISSING` makes the field required."""
+    CLI option to those model families; `default=dataclasses.MISSING` makes the field required; `needs`
+    ({other field: accepted values}) says when the option does anything, so that giving it otherwise is an
+    error rather than silently ignored."""
     meta = {"help": help, "choices": choices, "min": min, "max": max, "above": above, "below": below,
-            "flag": flag, "metavar": metavar, "cli": cli, "may_be_empty": may_be_empty, "families": families}
+            "flag": flag, "metavar": metavar, "cli": cli, "may_be_empty": may_be_empty, "families": families,
+            "needs": needs}
     if isinstance(default, (list, dict, set)):
         raise TypeError("mutable defaults are not allowed; use a tuple")
     return dataclasses.field(default=default, metadata=meta)

@@ -33,8 +33,8 @@ def check_penalty(config) -> None:
 class Config:
     net: str = option("dcgan", "network type: dcgan (conv, batch norm) or mlp", choices=NETS)
     loss: str = option("non-saturating", LOSS_HELP + CRITIC_LOSS_HELP, choices=GENERATOR_LOSSES + CRITIC_LOSSES)
-    gp_weight: float = option(10.0, GP_WEIGHT_HELP, min=0, metavar="X")
-    gp_one_sided: bool = option(False, GP_ONE_SIDED_HELP)
+    gp_weight: float = option(10.0, GP_WEIGHT_HELP, min=0, metavar="X", needs={"loss": ("wgan-gp",)})
+    gp_one_sided: bool = option(False, GP_ONE_SIDED_HELP)  # its rule: check_penalty (a value, files too)
     d_norm: str | None = option(None, "normalisation in the DCGAN discriminator: batch, layer (per image), or "
                                 "none (default: layer for wgan-gp, whose penalty is per sample; else batch)",
                                 choices=D_NORMS)

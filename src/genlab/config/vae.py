@@ -34,7 +34,8 @@ class Config:
                                "encoder and the decoder, so `genlab sample RUN --class K` draws class K; needs "
                                "a labelled dataset")
     iwae_k: int = option(5, "posterior samples per image for --objective iwae (k = 1 is the ELBO with a "
-                         "sampled KL)", min=1, flag="--k", metavar="K")
+                         "sampled KL)", min=1, flag="--k", metavar="K",
+                         needs={"objective": ("iwae",)})
 
     def __post_init__(self):
         check(self)
