@@ -59,7 +59,8 @@ def test_a_refused_force_keeps_the_old_run_byte_identical(vae_run, capsys, bad):
     assert not (vae_run / runfolder.LOCK).exists()
 
 
-@pytest.mark.parametrize("where", ["data.load", "check_world", "build_task", "bind_data", "configure", "loop"])
+@pytest.mark.parametrize("where", ["data.load", "check_world", "build_task", "bind_data", "epoch_end", "configure",
+                                   "loop"])
 def test_every_refusal_in_train_comes_before_force_deletes(vae_run, monkeypatch, where):
     """Whatever step of setting up refuses the run (data, world size, task, its data, precision, the loop's own
     checks), --force has not deleted anything yet: the old run is untouched."""
@@ -71,12 +72,12 @@ def test_every_refusal_in_train_comes_before_force_deletes(vae_run, monkeypatch,
     targets = {"data.load": (gdata, "load"), "check_world": (loop.distributed, "check_world"),
                "build_task": (families, "build_task"), "configure": (loop.speed, "configure"),
                "loop": (loop._Loop, "__init__")}
-    if where == "bind_data":
+    if where in ("bind_data", "epoch_end"):  # epoch_end: the pre-flight of the epoch-end work
         real_build = families.build_task
 
         def build(*args, **kwargs):
             task = real_build(*args, **kwargs)
-            task.bind_data = refuse
+            setattr(task, where, refuse)
             return task
 
         monkeypatch.setattr(families, "build_task", build)
@@ -351,3 +352,76 @@ def test_a_folder_without_a_test_split_trains_its_grids_from_train_images(tmp_pa
                      "--max-steps", "2", "--quiet", "--out", str(run)], capsys)
     assert result.returncode == 0, result.stderr
     assert (run / runfolder.MODEL).exists() and list((run / "samples").glob("*.png"))
+
+
+def test_a_failed_run_in_a_folder_without_a_run_leaves_what_was_there_before(tmp_path, capsys, monkeypatch):
+    run = tmp_path / "project"
+    (run / "samples").mkdir(parents=True)
+    (run / "samples" / "mine.txt").write_text("mine")
+    (run / "notes.md").write_text("notes")
+    _fail_at_first_epoch_end(monkeypatch)
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(run)], capsys).returncode == 2
+    assert (run / "samples" / "mine.txt").read_text() == "mine" and (run / "notes.md").read_text() == "notes"
+    assert not (run / runfolder.CONFIG).exists() and not (run / runfolder.METRICS).exists()
+
+
+def test_a_failure_while_writing_the_new_config_gives_the_old_run_back(vae_run, capsys, monkeypatch):
+    before = _hashes(vae_run)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runfolder, "write_config", disk_full)
+    assert Result(["train", "vae", *TINY_VAE, "--out", str(vae_run), "--force"], capsys).returncode != 0
+    assert _hashes(vae_run) == before
+
+
+def _old_run_split(run, *, moved: tuple[str, ...], marked: bool):
+    aside = run / runfolder.REPLACED
+    aside.mkdir()
+    for name in moved:
+        if (run / name).exists():
+            (run / name).replace(aside / name)
+    if marked:
+        (aside / runfolder.MOVED).touch()
+
+
+@pytest.mark.parametrize("state", ["killed while moving aside", "killed while giving back",
+                                   "new run never saved", "new run saved", "killed while deleting the old run"])
+def test_recover_makes_every_killed_state_whole(vae_run, state):
+    before = _hashes(vae_run)
+    if state in ("killed while moving aside", "killed while giving back"):  # part moved, no mark
+        _old_run_split(vae_run, moved=(runfolder.CONFIG, runfolder.METRICS), marked=False)
+    elif state == "new run never saved":
+        _old_run_split(vae_run, moved=runfolder.RUN_FILES[:7], marked=True)
+        (vae_run / runfolder.CONFIG).write_text('{"config": {}}')
+        (vae_run / "samples").mkdir()
+    else:
+        shutil.copytree(vae_run, vae_run.parent / "new")
+        _old_run_split(vae_run, moved=runfolder.RUN_FILES[:7], marked=True)
+        for name in runfolder.RUN_FILES[:7]:  # the new run, saved
+            src = vae_run.parent / "new" / name
+            if src.exists():
+                (shutil.copytree if src.is_dir() else shutil.copy2)(src, vae_run / name)
+        if state == "killed while deleting the old run":
+            (vae_run / runfolder.REPLACED).replace(vae_run / runfolder.DISCARDED)
+    runfolder.recover(vae_run)
+    assert _hashes(vae_run) == before  # the old run back, or the new one (a copy of it here) kept
+    assert not (vae_run / runfolder.REPLACED).exists() and not (vae_run / runfolder.DISCARDED).exists()
+
+
+def test_sigterm_during_a_force_run_gives_the_old_run_back(vae_run):
+    before = _hashes(vae_run)
+    argv = [sys.executable, "-m", "genlab", "train", "vae", *TINY_VAE, "--max-steps", "200000", "--batch-size",
+            "1", "--checkpoint-every", "200000", "--validation", "0", "--out", str(vae_run), "--force"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 120
+        while not (vae_run / runfolder.REPLACED).exists() and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert (vae_run / runfolder.REPLACED).exists(), proc.poll()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert _hashes(vae_run) == before

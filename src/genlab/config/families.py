@@ -123,6 +123,11 @@ def build_config(name: str, options: dict) -> RunConfig:
     values = merge(family.defaults_for(options.get("data", {}).get("spec")), options)
     classes = section_classes(family)
     built = {s: build(classes[s], values[s], where=f"{name} {s} options") for s in SECTIONS}
+    for section, config in built.items():  # another family's option set to anything but its default
+        for f in dataclasses.fields(config):
+            only = f.metadata.get("families")
+            if only and name not in only and getattr(config, f.name) != f.default:
+                raise UsageError(f"{name} {section} options: {f.name!r} is an option of {', '.join(only)} only")
     return RunConfig(family=name, data=built["data"], model=built["model"], train=built["train"])
 
 

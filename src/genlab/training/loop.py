@@ -73,6 +73,7 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     `runfolder.prepare` moves an old run aside under --force; only then is anything written (and the old run
     comes back if the new one fails before its first save)."""
     if dist_info.is_main:
+        runfolder.recover(run_dir)  # what a killed --force left, made whole again before anything is read
         runfolder.check(run_dir, resume=resume, force=force)
     ckpt_path = run_dir / runfolder.CHECKPOINT
     resuming = resume and ckpt_path.exists()
@@ -115,28 +116,78 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
 
     if resuming and start >= loop.total:  # already there: nothing to train, and config.json stays true
         return TrainResult(run_dir, start, loop.total, {}, {})
-    replacement = None
     if dist_info.is_main:
-        replacement = runfolder.prepare(run_dir, resume=resume, force=force)
-        loop.on_saved = replacement.commit
-        if resume:  # from the checkpoint's step, or from 0 when there is none: no step is logged twice
-            _truncate_metrics(run_dir, start)
-        runfolder.write_config(run_dir, config, extra={
-            "world_size": dist_info.world_size,
-            "validation": {"items": len(validation), "seed": config.train.validation_seed,
-                           "train_items": len(dataset.train), "carved_from": "train"}})
-        if config.train.tensorboard:
-            loop.board = tb.Board(run_dir, purge_step=start + 1 if resume else None)
-    distributed.barrier(dist_info)
+        _preflight(loop)
+    replacement = None
     try:
-        return loop.run(start)
+        with _sigterm_raises():  # a scheduler's kill gives the old run back too, as Ctrl-C does
+            if dist_info.is_main:
+                replacement = runfolder.prepare(run_dir, resume=resume, force=force)
+                loop.on_saved = replacement.commit
+                if resume:  # from the checkpoint's step, or from 0 when there is none: no step is logged twice
+                    _truncate_metrics(run_dir, start)
+                runfolder.write_config(run_dir, config, extra={
+                    "world_size": dist_info.world_size,
+                    "validation": {"items": len(validation), "seed": config.train.validation_seed,
+                                   "train_items": len(dataset.train), "carved_from": "train"}})
+                if config.train.tensorboard:
+                    loop.board = tb.Board(run_dir, purge_step=start + 1 if resume else None)
+            distributed.barrier(dist_info)
+            return loop.run(start)
     except BaseException:
+        if loop.board is not None:
+            loop.board.close()
+            loop.board = None
         if replacement is not None:
-            replacement.rollback()  # no-op once the new run has saved
+            replacement.rollback()  # a no-op once the new run has saved
         raise
     finally:
         if loop.board is not None:
             loop.board.close()
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler's time limit, `timeout`, torchrun stopping a rank) as an exception, so that the
+    run folder is left as after Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def raise_terminated(signum, frame):
+        raise _Terminated("terminated (SIGTERM)")
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _preflight(loop: _Loop) -> None:
+    """The epoch-end work (sample grids, snapshots) once on the untrained model into a scratch folder, before
+    the run folder is touched: what fails there (a dataset too small for a grid) then fails before --force has
+    moved anything. Random states and the nets' train/eval modes are as they were."""
+    import tempfile
+
+    cpu, cuda = torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    modes = {name: module.training for name, module in loop.task.modules.items()}
+    try:
+        loop._set_training(False)
+        with tempfile.TemporaryDirectory(prefix="genlab-preflight-") as scratch, torch.no_grad():
+            loop.task.epoch_end(0, Path(scratch))
+    finally:
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        for name, module in loop.task.modules.items():
+            module.train(modes[name])
 
 
 def _check_resumable(run_dir: Path, config: RunConfig) -> None:

@@ -27,7 +27,7 @@ MODEL = "model.safetensors"
 MODEL_META = "model.json"
 CHECKPOINT = "checkpoint/state.safetensors"
 LOCK = ".lock"  # held while a run trains (train/lock.py); not part of a finished run
-RUN_FILES = (CONFIG, METRICS, MODEL, MODEL_META, "checkpoint", "samples", "figures")
+RUN_FILES = (CONFIG, METRICS, MODEL, MODEL_META, "checkpoint", "samples", "figures", "tensorboard")
 
 
 def git_commit() -> str | None:
@@ -62,46 +62,83 @@ def check(run_dir: Path, *, resume: bool, force: bool) -> None:
                          "replace it")
 
 
-REPLACED = ".replaced"  # under --force, the old run's files until the new run has saved once
+REPLACED = ".replaced"        # under --force, the old run's files until the new run has saved once
+MOVED = ".moved"              # in REPLACED: every file of the old run is in it
+DISCARDED = ".replaced.delete"  # REPLACED renamed once the new run has saved: only deleting is left
 
 
 class Replacement:
-    """The old run's files moved aside by `prepare` under --force: `commit` deletes them once the new run
-    has saved (its first checkpoint), `rollback` puts them back if the new run fails before that, so a run
-    that cannot even reach its first checkpoint never costs the user the run it was meant to replace."""
+    """The folder's state while a run starts: under --force the old run's files wait in DIR/.replaced until
+    the new run has saved once (`commit`), and come back if it fails before that (`rollback`); in a folder
+    without a run, a failure before the first save removes only what the new run created (a retry is then
+    not refused as "already holds a run", and nothing that was there before is touched).
 
-    def __init__(self, run_dir: Path, moved: list[str], *, fresh: bool = False):
-        # fresh: the folder held no run before, so a failure before the first save removes what it wrote
-        # (a retry is then not refused as "already holds a run")
-        self.run_dir, self.moved, self.fresh = Path(run_dir), moved, fresh
+    Every step is a rename or leaves a mark, so a process killed anywhere leaves a state the next `prepare`
+    reads back (`recover`): DIR/.replaced without .moved: the old run is split between DIR and it, and nothing
+    new was written yet; with .moved: the new run started (it saved if DIR holds model.safetensors); a
+    DIR/.replaced.delete: the new run saved and the old one is being deleted."""
+
+    def __init__(self, run_dir: Path, moved: list[str], *, existed: set[str]):
+        self.run_dir, self.moved, self.existed = Path(run_dir), moved, existed
+        self.open = True  # until commit or rollback
 
     @property
     def aside(self) -> Path:
         return self.run_dir / REPLACED
 
     def commit(self) -> None:
-        if self.moved and self.aside.exists():
-            shutil.rmtree(self.aside)
-        self.moved, self.fresh = [], False
+        if not self.open:
+            return
+        self.open = False  # first: an interrupted delete below must never lead to a rollback
+        if self.aside.exists():
+            self.aside.replace(self.run_dir / DISCARDED)
+            shutil.rmtree(self.run_dir / DISCARDED, ignore_errors=True)
 
     def rollback(self) -> None:
-        if not (self.moved or self.fresh):
+        if not self.open:
             return
-        _remove_run_files(self.run_dir)
-        for name in self.moved:
-            (self.aside / name).replace(self.run_dir / name)
-        if self.moved:
-            shutil.rmtree(self.aside, ignore_errors=True)
-        self.moved, self.fresh = [], False
+        self.open = False
+        for name in RUN_FILES:  # what the new run created; files that were there before stay
+            if name not in self.existed:
+                _remove(self.run_dir / name)
+        if self.aside.exists():
+            (self.aside / MOVED).unlink(missing_ok=True)  # from here on a recovery only moves files back
+            _restore(self.run_dir)
 
 
-def _remove_run_files(run_dir: Path) -> None:
-    for name in RUN_FILES:
-        target = run_dir / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
+def _remove(target: Path) -> None:
+    if target.is_dir():
+        shutil.rmtree(target)
+    elif target.exists():
+        target.unlink()
+
+
+def _restore(run_dir: Path) -> None:
+    """Move every file in DIR/.replaced back into DIR, then drop it."""
+    aside = run_dir / REPLACED
+    for entry in aside.iterdir():
+        if entry.name != MOVED and not (run_dir / entry.name).exists():
+            entry.replace(run_dir / entry.name)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def recover(run_dir: Path) -> None:
+    """Finish what a killed `Replacement` left (see its docstring); a no-op in a folder it never touched."""
+    run_dir = Path(run_dir)
+    if (run_dir / DISCARDED).exists():
+        shutil.rmtree(run_dir / DISCARDED, ignore_errors=True)
+    aside = run_dir / REPLACED
+    if not aside.exists():
+        return
+    if not (aside / MOVED).exists():
+        _restore(run_dir)        # killed while moving the old run aside, or while giving it back
+    elif (run_dir / MODEL).exists():
+        shutil.rmtree(aside)     # the new run had saved: the old one was to go
+    else:                        # the new run never saved: it is the one to go
+        for name in RUN_FILES:
+            _remove(run_dir / name)
+        (aside / MOVED).unlink()
+        _restore(run_dir)
 
 
 def prepare(run_dir: Path, *, resume: bool, force: bool) -> Replacement:
@@ -109,23 +146,25 @@ def prepare(run_dir: Path, *, resume: bool, force: bool) -> Replacement:
     see `Replacement`. Call it only once nothing can refuse the run any more (config, data and task all
     built), and with the folder `locked`."""
     run_dir = Path(run_dir)
+    recover(run_dir)
     check(run_dir, resume=resume, force=force)
+    run_dir.mkdir(parents=True, exist_ok=True)
     moved: list[str] = []
-    fresh = not resume and not holds_run(run_dir)
     if force and not resume:
         aside = run_dir / REPLACED
-        if aside.exists():  # left by an earlier --force killed before its first save: the run it replaced
-            if (run_dir / MODEL).exists():
-                shutil.rmtree(aside)
-            else:
-                Replacement(run_dir, sorted(p.name for p in aside.iterdir())).rollback()
         for name in RUN_FILES:
             if (run_dir / name).exists():
                 aside.mkdir(exist_ok=True)
                 (run_dir / name).replace(aside / name)
                 moved.append(name)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return Replacement(run_dir, moved, fresh=fresh)
+        if moved:
+            (aside / MOVED).touch()
+    existed = {name for name in RUN_FILES if (run_dir / name).exists()}
+    if resume:  # a resumed run's files are its own: nothing to give back or remove on failure
+        replacement = Replacement(run_dir, [], existed=set(RUN_FILES))
+        replacement.open = False
+        return replacement
+    return Replacement(run_dir, moved, existed=existed)
 
 
 @contextmanager
