@@ -155,3 +155,31 @@ def test_print_config_refuses_a_dataset_that_training_would(capsys):
     assert_one_line_error(Result(["train", "vae", "--data", "nonsense", "--print-config"], capsys),
                           contains="unknown dataset 'nonsense'")
     assert Result(["train", "vae", "--data", "digits", "--print-config"], capsys).returncode == 0
+
+
+def test_empty_splits_and_a_class_that_is_not_a_number_are_one_line(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    import genlab
+    from tests.training.test_vae_cli import Result
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "0.png")
+    run = tmp_path / "run"
+    assert Result(["train", "vae", "--data", f"folder:{folder}", "--hidden", "8", "--latent-dim", "2",
+                   "--max-steps", "1", "--quiet", "--out", str(run)], capsys).returncode == 0
+    assert_one_line_error(Result(["evaluate", str(run), "--nll", "--k", "2"], capsys), contains="test split is empty")
+    from genlab.config.run import validation_items
+
+    with pytest.raises(genlab.UsageError, match="train split is empty"):
+        validation_items(None, 0)
+    cgan = tmp_path / "cgan"
+    assert Result(["train", "gan", "--data", "digits", "--image-size", "28", "--conditional", "--ngf", "4",
+                   "--ndf", "4", "--max-steps", "1", "--quiet", "--out", str(cgan)], capsys).returncode == 0
+    loaded = genlab.load(cgan)
+    for bad in ("3", True, 2.0):
+        with pytest.raises(genlab.UsageError, match="class number"):
+            loaded.sample(2, klass=bad)
+    assert loaded.sample(2, klass=np.int64(3)).shape[0] == 2

@@ -81,3 +81,34 @@ def test_truncated_image_names_the_file(tmp_path):
     (root / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(UsageError, match="cut.png: not a readable image"):
         load(f"folder:{root}")
+
+
+def test_16_bit_grayscale_is_one_channel_scaled_to_8_bits(tmp_path):
+    ramp = np.linspace(0, 65535, 256).reshape(16, 16).astype(np.uint16)
+    folder = tmp_path / "g16"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(ramp).save(folder / f"{i}.png")
+    d = load(f"folder:{folder}")
+    assert d.train.images.shape[1:] == (1, 16, 16)
+    expected = torch.from_numpy(np.round(ramp / 257.0).astype(np.uint8))
+    assert torch.equal(d.train.images[0, 0], expected)  # 0..255 as the ramp, not clipped white
+
+
+def test_symlinked_class_folders_are_followed_and_a_link_loop_ends(tmp_path):
+    real = tmp_path / "real"
+    for name in ("cat", "dog"):
+        for i in range(3):
+            _save(real / name / f"{i}.png")
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("cat", "dog"):
+        (data / name).symlink_to(real / name, target_is_directory=True)
+    (real / "cat" / "loop").symlink_to(data, target_is_directory=True)  # data/cat/loop -> data
+    (data / "broken.png").symlink_to(tmp_path / "nowhere.png")
+    from genlab.data.folder import scan
+
+    files, skipped = scan(data)
+    assert len(files) == 6 and skipped == 1  # each real folder once; the broken link is counted, not lost
+    d = load(f"folder:{data}")
+    assert d.classes == ("cat", "dog")

@@ -9,7 +9,10 @@ from pathlib import Path
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("report", help="write a self-contained HTML page for a run",
                               description="Write one HTML page (images embedded, no network needed) with "
-                                          "the run's config, learning curves, metrics, figures and samples.")
+                                          "the run's config, learning curves, training and validation "
+                                          "metrics, its sample grids, and the figures in DIR/figures (those "
+                                          "`genlab plot DIR KIND` drew; `genlab plot DIR list` names them). "
+                                          "Test-split numbers: `genlab evaluate DIR`.")
     p.add_argument("run_dir", type=Path, metavar="DIR", help="a run folder written by `genlab train`")
     p.add_argument("--out", type=Path, default=None, metavar="FILE.html",
                    help="where to write the page (default: DIR/report.html)")

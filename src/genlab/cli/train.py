@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -100,5 +101,6 @@ def run(args: argparse.Namespace) -> int:
     result = train(config, args.out, resume=args.resume, force=args.force, progress=not args.quiet)
     summary = {"run_dir": str(result.run_dir), "step": result.step, "train": result.last_train,
                "validation": result.last_validation}
-    print(json.dumps(summary, sort_keys=True), file=sys.stdout)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun: one summary, not one per process
+        print(json.dumps(summary, sort_keys=True), file=sys.stdout)
     return 0

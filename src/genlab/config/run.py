@@ -85,6 +85,8 @@ VALIDATION_FRACTION = 0.1
 
 def validation_items(validation: float | None, n_train: int) -> int:
     """How many of `n_train` items `--validation` holds out; at least one stays for training."""
+    if n_train < 1:
+        raise UsageError("the train split is empty: nothing to train on")
     if validation is None:
         held = VALIDATION_BIG_ITEMS if n_train >= VALIDATION_BIG_SPLIT else round(VALIDATION_FRACTION * n_train)
     elif validation < 1:

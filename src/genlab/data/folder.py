@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,16 +31,26 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 GRAY_MODES = ("1", "L", "LA")
 
 
+HIGH_BIT_GRAY = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # 16-bit grayscale PNG/TIFF, as PIL opens them
+
+
 def scan(root: Path) -> tuple[list[Path], int]:
-    """(image files sorted by path, number of other files skipped), recursively below root."""
-    images, skipped = [], 0
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            if p.suffix.lower() in IMAGE_EXTENSIONS:
+    """(image files sorted by path, number of other files skipped, broken links included), recursively below
+    root, through symlinked folders too (each real folder once, so a link loop ends)."""
+    images, skipped, seen = [], 0, set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        for name in names:
+            p = Path(folder) / name
+            if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file():
                 images.append(p)
             else:
                 skipped += 1
-    return images, skipped
+    return sorted(images), skipped
 
 
 def class_labels(root: Path, files: list[Path]) -> tuple[tuple[str, ...], torch.Tensor] | None:
@@ -74,12 +85,25 @@ def _open(path: Path, *, decode: bool = True):
 
 def _is_gray(image) -> bool:
     """True for grayscale modes, and for palette images (GIF) whose palette holds only grays."""
-    if image.mode in GRAY_MODES:
+    if image.mode in GRAY_MODES or image.mode in HIGH_BIT_GRAY:
         return True
     if image.mode != "P":
         return False
     palette = image.getpalette() or []
     return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, 3))
+
+
+def _eight_bit(image, path: Path):
+    """16-bit grayscale scaled to 8 bits (v / 257: 65535 -> 255); PIL's own convert would clip it at 255, so a
+    16-bit image came out nearly white. Float images have no agreed range: refused."""
+    from PIL import Image
+
+    if image.mode in HIGH_BIT_GRAY:
+        values = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.clip(np.round(values / 257.0), 0, 255).astype(np.uint8), mode="L")
+    if image.mode == "F":
+        raise UsageError(f"{path}: a 32-bit float image; save it as 8- or 16-bit PNG")
+    return image
 
 
 def _square_resize(image, size: int):
@@ -128,7 +152,7 @@ def decode_chunk(files: list[Path], gray: bool, image_size: int | None) -> np.nd
     arrays = []
     for f in files:
         with _open(f) as image:
-            image = image.convert("L" if gray else "RGB")
+            image = _eight_bit(image, f).convert("L" if gray else "RGB")
         if image_size is not None:
             image = _square_resize(image, image_size)
         arrays.append(np.asarray(image))

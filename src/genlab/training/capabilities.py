@@ -6,6 +6,7 @@ as base classes) and checked by the commands that need them; each capability has
 
 from __future__ import annotations
 
+import numbers
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -67,6 +68,9 @@ def class_labels(task, klass: int | None, n: int, *, what: str) -> torch.Tensor 
     classes = getattr(task, "classes", 0)
     if not classes:
         raise UsageError(f"{what} --class needs a class-conditional run (train it with --conditional)")
+    if isinstance(klass, bool) or not isinstance(klass, numbers.Integral):  # "3" or True: not a class number
+        raise UsageError(f"{what} --class {klass!r}: a class number 0..{classes - 1}")
+    klass = int(klass)
     if not 0 <= klass < classes:
         raise UsageError(f"{what} --class {klass}: this run's classes are 0..{classes - 1}")
     return torch.full((n,), klass, dtype=torch.long, device=task.device)

@@ -206,6 +206,8 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
 
         if k < 1:
             raise UsageError(f"--k {k}: must be at least 1")
+        if take < 1:
+            raise UsageError("--nll: the test split is empty (nothing to estimate -log p(x) on)")
         estimates = []
         with Progress(total=take, desc=f"nll (K={k})", unit="img") as bar:
             for start in range(0, take, batch):
