@@ -112,3 +112,12 @@ def test_symlinked_class_folders_are_followed_and_a_link_loop_ends(tmp_path):
     assert len(files) == 6 and skipped == 1  # each real folder once; the broken link is counted, not lost
     d = load(f"folder:{data}")
     assert d.classes == ("cat", "dog")
+
+
+def test_an_image_beside_class_folders_warns_that_the_set_is_unlabelled(tmp_path, capsys):
+    data = tmp_path / "data"
+    for name in ("a", "b"):
+        _save(data / name / "0.png")
+    _save(data / "stray.png")
+    assert load(f"folder:{data}").train.labels is None
+    assert "stray.png" in capsys.readouterr().err

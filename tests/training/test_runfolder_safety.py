@@ -425,3 +425,12 @@ def test_sigterm_during_a_force_run_gives_the_old_run_back(vae_run):
     finally:
         proc.kill()
     assert _hashes(vae_run) == before
+
+
+def test_a_divergence_before_the_first_save_says_nothing_was_kept(tmp_path, capsys):
+    run = tmp_path / "run"
+    result = Result(["train", "ae", *TINY_AE, "--epochs", "0", "--max-steps", "30", "--lr", "1e12", "--log-every",
+                     "1", "--checkpoint-every", "1000", "--out", str(run)], capsys)
+    assert_one_line_error(result, contains="before the run's first save")
+    assert "last good checkpoint" not in result.stderr
+    assert not (run / runfolder.CONFIG).exists()

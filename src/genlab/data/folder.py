@@ -171,6 +171,12 @@ def load_folder_spec(path: str, *, image_size: int | None = None) -> Dataset:
               f"(images: {', '.join(IMAGE_EXTENSIONS)})", file=sys.stderr)
     if not files:
         raise UsageError(f"folder:{path}: no images found (looked recursively for {', '.join(IMAGE_EXTENSIONS)})")
+    loose = [f for f in files if f.parent == root]
+    # class subfolders and images beside them: without those the set would be labelled, with them it is not
+    if loose and class_labels(root, [f for f in files if f.parent != root]) is not None:
+        print(f"genlab: warning: {len(loose)} image(s) directly in {root} (such as {loose[0].name}) beside its "
+              "class subfolders: the set is read unlabelled; move them into a class folder for labels",
+              file=sys.stderr)
     from genlab.data.cache import cache_key, cached
 
     name = f"folder:{path}"

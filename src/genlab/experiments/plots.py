@@ -21,6 +21,10 @@ from genlab.report.figures import learning_curves
 
 def curves(run, out_path: Path, **_) -> None:
     """Learning curves from metrics.jsonl (every family has them)."""
+    from genlab import io
+
+    if not io.read_jsonl(run.run_dir / "metrics.jsonl"):
+        raise UsageError(f"curves: {run.run_dir / 'metrics.jsonl'} holds no metrics rows to draw")
     learning_curves(run.run_dir / "metrics.jsonl", out_path)
 
 

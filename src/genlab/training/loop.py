@@ -134,12 +134,15 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
                     loop.board = tb.Board(run_dir, purge_step=start + 1 if resume else None)
             distributed.barrier(dist_info)
             return loop.run(start)
-    except BaseException:
+    except BaseException as exc:
         if loop.board is not None:
             loop.board.close()
             loop.board = None
-        if replacement is not None:
-            replacement.rollback()  # a no-op once the new run has saved
+        if replacement is not None and replacement.open:
+            replacement.rollback()
+            if isinstance(exc, TrainingDiverged):  # its "last good checkpoint" is not this run's: none was saved
+                raise TrainingDiverged(f"{str(exc).split('; stopped')[0]}; stopped before the run's first save, "
+                                       f"so {run_dir} is as it was before (try a lower --lr)") from None
         raise
     finally:
         if loop.board is not None:
