@@ -4,7 +4,7 @@
     run = genlab.train("vae", data="fashion-mnist", out="runs/vae", epochs=5, latent_dim=2)
     run = genlab.load("runs/vae")
 
-`genlab.training`, `genlab.load`, `genlab.configure` and `genlab.Run` come from genlab.api, imported on first
+`genlab.train`, `genlab.load`, `genlab.configure` and `genlab.Run` come from genlab.api, imported on first
 use (so `import genlab` and the command line's start-up stay light); `genlab.datasets`, `genlab.models` and
 `genlab.objectives` are usable on their own.
 """

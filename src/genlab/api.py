@@ -13,12 +13,14 @@ declarations: a bad value raises `genlab.UsageError` with the line the CLI would
 
 from __future__ import annotations
 
+import numbers
 import tempfile
 from pathlib import Path
 
 from genlab.config import RunConfig
 from genlab.config import files as config_files
 from genlab.config.families import build_config, check_needs, from_options, get, merge, nest
+from genlab.config.run import SEED_MAX
 from genlab.errors import UsageError
 
 
@@ -31,7 +33,7 @@ def configure(model: str, *, config: str | Path | None = None, **options) -> Run
         return from_options(model, options)
     typed = nest(get(model), options, where=f"genlab.train({model!r})")
     run_config = build_config(model, merge(*layers, typed))
-    check_needs(run_config, typed)  # only what was typed: a config file lists every option
+    check_needs(run_config, typed)  # typed, or set by the file: one that does nothing here
     return run_config
 
 
@@ -51,6 +53,15 @@ def load(run_dir: str | Path, *, device: str = "auto") -> Run:
     from genlab.training.runfolder import load_run
 
     return Run(load_run(Path(run_dir), device=resolve_device(device)))
+
+
+def _whole(name: str, value, *, low: int, high: int | None = None) -> int:
+    """value as an int in [low, high], else UsageError (a float, a string or a bool is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise UsageError(f"{name} {value!r}: must be a whole number")
+    if value < low or (high is not None and value > high):
+        raise UsageError(f"{name} {value}: must be at least {low}" + (f" and at most {high}" if high else ""))
+    return int(value)
 
 
 class Run:
@@ -84,8 +95,7 @@ class Run:
         from genlab.training.capabilities import Sampler, class_labels, require
 
         require(self.task, Sampler, "run.sample", family=self.family)
-        if n < 1:
-            raise UsageError(f"n {n}: must be at least 1")
+        n, seed = _whole("n", n, low=1), _whole("seed", seed, low=0, high=SEED_MAX)
         labels = class_labels(self.task, klass, n, what="run.sample")
         generator = torch.Generator(device=self.task.device).manual_seed(seed)
         with torch.no_grad():
@@ -95,7 +105,8 @@ class Run:
 
     def reconstruct(self, x, labels=None):
         """x (B, C, H, W) float in [0, 1] (or uint8) -> reconstructions, same shape, in [0, 1], on the CPU.
-        A class-conditional VAE needs the images' labels (B,)."""
+        A class-conditional VAE needs the images' labels (B,). A VAE decodes one z ~ q(z|x), drawn from torch's
+        global generator (seed it with torch.manual_seed to repeat a result)."""
         import torch
 
         from genlab.data import to_float

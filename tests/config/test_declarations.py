@@ -211,3 +211,24 @@ def test_the_same_option_with_what_it_needs_is_accepted():
 
     assert genlab.configure("vae", data="digits", objective="iwae", k=50).model.iwae_k == 50
     assert genlab.configure("gan-1d", data="gauss-1d", loss="wgan-gp", gp_weight=5.0).model.gp_weight == 5.0
+
+
+def test_a_config_file_setting_an_option_that_does_nothing_is_refused(tmp_path):
+    import genlab
+
+    path = tmp_path / "needs.toml"
+    path.write_text('family = "vae"\ndata = "digits"\nk = 7\n')
+    with pytest.raises(genlab.UsageError, match="--k applies with --objective iwae"):
+        genlab.configure("vae", config=path)
+
+
+def test_seeds_and_counts_are_checked_numbers():
+    import numpy as np
+
+    import genlab
+
+    assert genlab.configure("vae", data="digits", latent_dim=np.int64(2)).model.latent_dim == 2
+    with pytest.raises(genlab.UsageError, match="--seed"):
+        genlab.configure("vae", data="digits", seed=2**70)
+    with pytest.raises(genlab.UsageError, match="dataset spec None"):
+        genlab.datasets.load(None)

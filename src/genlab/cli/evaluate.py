@@ -15,7 +15,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("run_dir", type=Path, metavar="DIR", help="a run folder written by `genlab train`")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="use only N test items, evenly spaced through the split (for the test metrics and "
-                        "--nll; --fid keeps its own sizes, set by --n)")
+                        "--nll; --fid keeps its own sizes, set by --n; dann's target-domain numbers use its whole "
+                        "target test split)")
     p.add_argument("--nll", action="store_true",
                    help="importance-weighted estimate of -log p(x) (VAE only), with its standard error")
     p.add_argument("--k", type=int, default=None, metavar="K",

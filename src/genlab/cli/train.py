@@ -80,7 +80,7 @@ def build_config(args: argparse.Namespace):
     typed = given_options(args)
     layers.append(typed)
     config = families.build_config(args.model, families.merge(*layers))
-    families.check_needs(config, typed)  # a typed option that would do nothing here (a file lists them all)
+    families.check_needs(config, typed)  # typed, or set by the file: one that does nothing here
     return config
 
 

@@ -141,14 +141,16 @@ def from_options(name: str, options: dict) -> RunConfig:
 
 
 def check_needs(config: RunConfig, given: dict) -> None:
-    """UsageError when an option given ({section: {field: value}}, as typed: not a config file's full list)
-    does nothing in this config, by its declaration's `needs` (--k without --objective iwae)."""
+    """UsageError when an option does nothing in this config, by its declaration's `needs` (--k without
+    --objective iwae): an option typed ({section: {field: value}}), or one set to other than its default by
+    any source (a config file; a run's own config.json lists every option, at their defaults where unused)."""
     sections = {"data": config.data, "model": config.model, "train": config.train}
-    for section, values in given.items():
-        fields = {f.name: f for f in dataclasses.fields(sections[section])}
-        for name in values:
+    for section, values in sections.items():
+        fields = {f.name: f for f in dataclasses.fields(values)}
+        chosen = set(given.get(section, {})) | {n for n, f in fields.items() if getattr(values, n) != f.default}
+        for name in sorted(chosen):
             for other, accepted in (fields[name].metadata.get("needs") or {}).items():
-                value = getattr(sections[section], other)
+                value = getattr(values, other)
                 if value not in accepted:
                     raise UsageError(f"{flag_of(fields[name])} applies with {flag_of(fields[other])} "
                                      f"{' or '.join(map(str, accepted))}, not {value}; drop it or change that")

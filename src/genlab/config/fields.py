@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass
@@ -86,9 +87,9 @@ def _coerce_scalar(value: Any, base: type, flag: str) -> Any:
             raise UsageError(f"{flag} {value!r}: must be true or false")
         return value
     if base is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy ints are whole numbers
             raise UsageError(f"{flag} {value!r}: must be a whole number")
-        return value
+        return int(value)
     if base is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UsageError(f"{flag} {value!r}: must be a number")

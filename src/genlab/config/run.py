@@ -18,6 +18,9 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
+SEED_MAX = 2**32 - 1  # what every generator a seed reaches accepts (torch, numpy, sklearn)
+
+
 @dataclass(frozen=True)
 class DataConfig:
     spec: str = option(dataclasses.MISSING, "dataset spec: a registered name (see `genlab datasets`), "
@@ -45,7 +48,7 @@ class TrainConfig:
                                    metavar="N")
     batch_size: int = option(128, "images per step (the global batch under torchrun)", min=1, metavar="N")
     lr: float = option(1e-3, "learning rate", above=0, metavar="X")
-    seed: int = option(0, "seed for weights, data order and noise", metavar="N")
+    seed: int = option(0, "seed for weights, data order and noise (0 to 2^32 - 1)", min=0, max=SEED_MAX, metavar="N")
     device: str = option("auto", "where to train; auto picks cuda, then mps, then cpu", choices=DEVICES)
     log_every: int = option(50, "steps between train rows in metrics.jsonl", min=1, metavar="N")
     checkpoint_every: int = option(500, "steps between checkpoints; one is also written at each epoch end",
@@ -58,7 +61,7 @@ class TrainConfig:
         "Default: 5000 when the train split has 50,000 items or more, else 10%%. The test split is never "
         "seen during training (it is `genlab evaluate`'s)", min=0, metavar="N|X")
     validation_seed: int = option(0, "seed of the held-out draw; apart from --seed, so runs of several seeds "
-                                  "train and validate on the same items", metavar="N")
+                                  "train and validate on the same items", min=0, max=SEED_MAX, metavar="N")
     tensorboard: bool = option(False, "also write TensorBoard event files (scalars and the per-epoch sample "
                                "grids) to DIR/tensorboard; needs `pip install tensorboard`")
     precision: str = option("fp32", "arithmetic for forward passes: fp32, or bf16/fp16 autocast (fp16 adds a "

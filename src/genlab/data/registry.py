@@ -86,6 +86,8 @@ def check_spec(spec: str) -> None:
 def load(spec: str, *, image_size: int | None = None) -> Dataset:
     """The dataset a spec names, held in memory. Raises UsageError (one line) for any bad spec or data."""
     _check_image_size(image_size)
+    if not isinstance(spec, str):
+        raise UsageError(f"dataset spec {spec!r}: a name such as 'fashion-mnist', or idx:PATH / folder:PATH")
     spec = spec.strip()
     check_spec(spec)
     if spec in _NAMES:
