@@ -13,13 +13,13 @@ declarations: a bad value raises `genlab.UsageError` with the line the CLI would
 
 from __future__ import annotations
 
-import numbers
 import tempfile
 from pathlib import Path
 
 from genlab.config import RunConfig
 from genlab.config import files as config_files
 from genlab.config.families import build_config, check_needs, from_options, get, merge, nest
+from genlab.config.fields import whole_number
 from genlab.config.run import SEED_MAX
 from genlab.errors import UsageError
 
@@ -55,15 +55,6 @@ def load(run_dir: str | Path, *, device: str = "auto") -> Run:
     return Run(load_run(Path(run_dir), device=resolve_device(device)))
 
 
-def _whole(name: str, value, *, low: int, high: int | None = None) -> int:
-    """value as an int in [low, high], else UsageError (a float, a string or a bool is not a count)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise UsageError(f"{name} {value!r}: must be a whole number")
-    if value < low or (high is not None and value > high):
-        raise UsageError(f"{name} {value}: must be at least {low}" + (f" and at most {high}" if high else ""))
-    return int(value)
-
-
 class Run:
     """A trained run: its config, its metrics, and what its model family can do."""
 
@@ -95,7 +86,7 @@ class Run:
         from genlab.training.capabilities import Sampler, class_labels, require
 
         require(self.task, Sampler, "run.sample", family=self.family)
-        n, seed = _whole("n", n, low=1), _whole("seed", seed, low=0, high=SEED_MAX)
+        n, seed = whole_number(n, "n", low=1), whole_number(seed, "seed", low=0, high=SEED_MAX)
         labels = class_labels(self.task, klass, n, what="run.sample")
         generator = torch.Generator(device=self.task.device).manual_seed(seed)
         with torch.no_grad():

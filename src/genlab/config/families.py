@@ -106,9 +106,6 @@ def nest(family: Family, flat: dict, *, where: str) -> dict:
             accepted = sorted({*aliases, *(k for k in owners if k != "spec" and ours(k))})
             raise UsageError(f"{where}: unknown option {name!r} for '{family.name}'; accepted: "
                              f"{', '.join(accepted)}")
-        if not ours(key):
-            raise UsageError(f"{where}: {name!r} is an option of "
-                             f"{', '.join(fields[key].metadata['families'])} only, not '{family.name}'")
         if key in given:
             raise UsageError(f"{where}: {given[key]!r} and {name!r} set the same option; give one")
         given[key] = name

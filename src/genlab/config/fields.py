@@ -81,15 +81,24 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def whole_number(value: Any, flag: str, *, low: int | None = None, high: int | None = None) -> int:
+    """value as an int (numpy ints too; not a bool, a float or a string) within [low, high], else UsageError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise UsageError(f"{flag} {value!r}: must be a whole number")
+    if low is not None and value < low:
+        raise UsageError(f"{flag} {value}: must be at least {low}")
+    if high is not None and value > high:
+        raise UsageError(f"{flag} {value}: must be at most {high}")
+    return int(value)
+
+
 def _coerce_scalar(value: Any, base: type, flag: str) -> Any:
     if base is bool:
         if not isinstance(value, bool):
             raise UsageError(f"{flag} {value!r}: must be true or false")
         return value
     if base is int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy ints are whole numbers
-            raise UsageError(f"{flag} {value!r}: must be a whole number")
-        return int(value)
+        return whole_number(value, flag)  # bounds: _check_bounds, from the declaration
     if base is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UsageError(f"{flag} {value!r}: must be a number")

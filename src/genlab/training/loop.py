@@ -21,7 +21,7 @@ from genlab.config import RESUMABLE_CHANGES, RunConfig, differences, flatten
 from genlab.config.run import validation_items
 from genlab.data.augment import augment
 from genlab.errors import UsageError
-from genlab.training import checkpoint, distributed, families, runfolder, speed
+from genlab.training import checkpoint, distributed, families, guards, runfolder, speed
 from genlab.training import tensorboard as tb
 from genlab.training.device import resolve_device, seed_everything
 from genlab.training.progress import Progress
@@ -117,10 +117,10 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     if resuming and start >= loop.total:  # already there: nothing to train, and config.json stays true
         return TrainResult(run_dir, start, loop.total, {}, {})
     if dist_info.is_main:
-        _preflight(loop)
+        guards.preflight(task)
     replacement = None
     try:
-        with _sigterm_raises():  # a scheduler's kill gives the old run back too, as Ctrl-C does
+        with guards.sigterm_raises():  # a scheduler's kill gives the old run back too, as Ctrl-C does
             if dist_info.is_main:
                 replacement = runfolder.prepare(run_dir, resume=resume, force=force)
                 loop.on_saved = replacement.commit
@@ -147,50 +147,6 @@ def _train_locked(config: RunConfig, run_dir: Path, device: torch.device, dist_i
     finally:
         if loop.board is not None:
             loop.board.close()
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler's time limit, `timeout`, torchrun stopping a rank) as an exception, so that the
-    run folder is left as after Ctrl-C."""
-
-
-@contextlib.contextmanager
-def _sigterm_raises():
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-
-    def raise_terminated(signum, frame):
-        raise _Terminated("terminated (SIGTERM)")
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _preflight(loop: _Loop) -> None:
-    """The epoch-end work (sample grids, snapshots) once on the untrained model into a scratch folder, before
-    the run folder is touched: what fails there (a dataset too small for a grid) then fails before --force has
-    moved anything. Random states and the nets' train/eval modes are as they were."""
-    import tempfile
-
-    cpu, cuda = torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    modes = {name: module.training for name, module in loop.task.modules.items()}
-    try:
-        loop._set_training(False)
-        with tempfile.TemporaryDirectory(prefix="genlab-preflight-") as scratch, torch.no_grad():
-            loop.task.epoch_end(0, Path(scratch))
-    finally:
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
-        for name, module in loop.task.modules.items():
-            module.train(modes[name])
 
 
 def _check_resumable(run_dir: Path, config: RunConfig) -> None:
