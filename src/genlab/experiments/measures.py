@@ -198,9 +198,15 @@ def dann_measured(res: dict) -> dict:
 
 def reparam_measured(res: dict) -> dict:
     """The reparameterization claims' numbers from `reparam.reparam_experiment`'s result."""
-    closed, vae = res["closed_form"], res["vae"]
+    closed, vae, seeds = res["closed_form"], res["vae"], res["over_seeds"]
     return {"reparameterized_max_z": closed["reparameterized"]["max_z"],
             "score_function_max_z": closed["score function"]["max_z"],
+            "reparameterized_pooled_max_z": seeds["reparameterized pooled"]["max_z"],
+            "score_function_pooled_max_z": seeds["score function pooled"]["max_z"],
+            "pooled_draws": seeds["reparameterized pooled"]["draws"],
+            "reparameterized_seed_failures": seeds["reparameterized"],
+            "score_function_seed_failures": seeds["score function"],
+            "seed_failures_by_chance": seeds["expected"],
             "variance_ratio": closed["variance_ratio"],
             "vae_reparameterized_max_z": vae["reparameterized"]["max_z"],
             "vae_score_function_max_z": vae["score function"]["max_z"],
