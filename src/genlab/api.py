@@ -100,23 +100,20 @@ class Run:
         global generator (seed it with torch.manual_seed to repeat a result)."""
         import torch
 
-        from genlab.data import to_float
         from genlab.training.capabilities import Reconstructor, require
 
         require(self.task, Reconstructor, "run.reconstruct", family=self.family)
-        x = torch.as_tensor(x)
-        x = to_float(x) if x.dtype == torch.uint8 else x.float()
-        shape = tuple(self._loaded.meta.get("sample_shape") or ())
-        if tuple(x.shape[1:]) != shape:
-            raise UsageError(f"x has shape {tuple(x.shape)}; this run's model takes (B, {', '.join(map(str, shape))})")
+        x = _images_arg(x, tuple(self._loaded.meta.get("sample_shape") or ()))
+        y = _labels_arg(labels, classes=getattr(self.task, "classes", 0), count=len(x))
         with torch.no_grad():
-            if labels is None:
+            if y is None:
                 return self.task.reconstruct(x.to(self.task.device)).cpu()
-            return self.task.reconstruct(x.to(self.task.device), labels=torch.as_tensor(labels)).cpu()
+            return self.task.reconstruct(x.to(self.task.device), labels=y).cpu()
 
-    def evaluate(self, *, nll: bool = False, k: int = 1000, fid: bool = False, limit: int | None = None,
+    def evaluate(self, *, nll: bool = False, k: int | None = None, fid: bool = False, limit: int | None = None,
                  seed: int = 0, **options) -> dict:
-        """The same dict as `genlab evaluate DIR --json` (options: featurenet, n, inception_weights)."""
+        """The same dict as `genlab evaluate DIR --json` (k: importance samples for nll, default 1000; options
+        for fid: featurenet, n, inception_weights)."""
         from genlab.training.evaluation import evaluate_run
 
         return evaluate_run(self._loaded, device=self.task.device, limit=limit, nll=nll, k=k, fid=fid,
@@ -138,10 +135,65 @@ class Run:
         if kind not in plots:
             raise UsageError(f"plot kind {kind!r} is not offered for a '{self.family}' run; accepted: "
                              f"{', '.join(sorted(plots))}")
+        accepted = _keyword_options(plots[kind])
+        unknown = sorted(set(options) - accepted)
+        if unknown:
+            raise UsageError(f"plot {kind!r} takes no option {', '.join(unknown)}; it takes: "
+                             f"{', '.join(sorted(accepted)) or 'none'}")
         with tempfile.TemporaryDirectory() as tmp, capture() as figures:
             path = Path(out) if out is not None else Path(tmp) / f"{kind}.png"
             plots[kind](self._loaded, path, seed=seed, **options)
             return figures[-1] if figures else _image_figure(path, title=kind)
+
+
+def _keyword_options(function) -> set[str]:
+    """The named keyword-only options of a plot function (a catch-all **_ takes none that it uses)."""
+    import inspect
+
+    return {name for name, p in inspect.signature(function).parameters.items() if p.kind is p.KEYWORD_ONLY}
+
+
+def _images_arg(x, shape: tuple[int, ...]):
+    """A batch of images as float32 in [0, 1]: uint8 is scaled, floats are checked to lie in [0, 1] (0..255
+    floats or integers would give nonsense silently); UsageError for a wrong shape or range."""
+    import numpy as np
+    import torch
+
+    from genlab.data import to_float
+
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    if tuple(x.shape[1:]) != shape:
+        raise UsageError(f"x has shape {tuple(x.shape)}; this run's model takes (B, {', '.join(map(str, shape))})")
+    if x.dtype == torch.uint8:
+        return to_float(x)
+    if x.dtype == torch.bool or x.is_complex():
+        raise UsageError(f"x is {x.dtype}: give floats in [0, 1] or uint8 in 0..255")
+    x = x.float()
+    if len(x) and not (bool(torch.isfinite(x).all()) and float(x.min()) >= 0 and float(x.max()) <= 1):
+        raise UsageError(f"x has values in {float(x.min()):g}..{float(x.max()):g}: give floats in [0, 1] or uint8 "
+                         "in 0..255 (for 0..255 numbers, divide by 255)")
+    return x
+
+
+def _labels_arg(labels, *, classes: int, count: int):
+    """A conditional run's labels (count,) as int64 in 0..classes-1; None for an unconditional run (where
+    labels are refused); UsageError for a wrong shape, type or range."""
+    import numpy as np
+    import torch
+
+    if labels is None:
+        if classes:
+            raise UsageError("this run is class-conditional (--conditional): give the images' labels (B,)")
+        return None
+    if not classes:
+        raise UsageError("labels apply to a class-conditional run (--conditional); this one is not")
+    y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+    if y.dtype == torch.bool or y.is_floating_point() or y.is_complex() or tuple(y.shape) != (count,):
+        raise UsageError(f"labels must be {count} whole class numbers (shape ({count},)), got {y.dtype} of shape "
+                         f"{tuple(y.shape)}")
+    if count and not (0 <= int(y.min()) and int(y.max()) < classes):
+        raise UsageError(f"labels in {int(y.min())}..{int(y.max())}: this run's classes are 0..{classes - 1}")
+    return y.long()
 
 
 def _image_figure(path: Path, *, title: str):

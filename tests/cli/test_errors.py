@@ -183,3 +183,40 @@ def test_empty_splits_and_a_class_that_is_not_a_number_are_one_line(tmp_path, ca
         with pytest.raises(genlab.UsageError, match="class number"):
             loaded.sample(2, klass=bad)
     assert loaded.sample(2, klass=np.int64(3)).shape[0] == 2
+
+
+def test_the_python_api_checks_images_labels_and_options_as_the_cli_does(tmp_path, capsys):
+    import numpy as np
+
+    import genlab
+    from tests.training.test_vae_cli import Result
+
+    vae, cvae = tmp_path / "vae", tmp_path / "cvae"
+    for out, extra in ((vae, []), (cvae, ["--conditional"])):
+        assert Result(["train", "vae", "--data", "digits", "--hidden", "8", "--latent-dim", "2", "--max-steps", "1",
+                       "--quiet", "--out", str(out), *extra], capsys).returncode == 0
+    run, crun = genlab.load(vae), genlab.load(cvae)
+    x = np.full((3, 1, 8, 8), 0.5, np.float32)
+    assert tuple(run.reconstruct(x).shape) == (3, 1, 8, 8)
+    assert tuple(run.reconstruct((x * 255).astype(np.uint8)).shape) == (3, 1, 8, 8)
+    for bad, fragment in ((x * 255, "divide by 255"), ((x * 255).astype(np.int64), "divide by 255"),
+                          (np.full_like(x, np.nan), "give floats in [0, 1]"), (x > 0, "torch.bool")):
+        with pytest.raises(genlab.UsageError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+            run.reconstruct(bad)
+    with pytest.raises(genlab.UsageError, match="labels apply to a class-conditional run"):
+        run.reconstruct(x, labels=[0, 1, 2])
+    assert tuple(crun.reconstruct(x, labels=np.array([0, 1, 9])).shape) == (3, 1, 8, 8)
+    for labels, fragment in ((None, "give the images' labels"), ([0, 1], r"shape \(3,\)"),
+                             ([0.0, 1.0, 2.0], "whole class numbers"), ([0, 1, 10], "classes are 0..9")):
+        with pytest.raises(genlab.UsageError, match=fragment):
+            crun.reconstruct(x, labels=labels)
+    for kwargs, fragment in (({"k": 5}, "--k applies to --nll"), ({"n": 10}, "--n applies to --fid"),
+                             ({"nll": True, "k": 2.5}, "--k 2.5: must be a whole number"),
+                             ({"limit": 0}, "--limit 0: must be at least 1")):
+        with pytest.raises(genlab.UsageError, match=fragment):
+            run.evaluate(**kwargs)
+    assert run.evaluate(nll=True, k=2, limit=np.int64(4))["n_test"] == 4
+    with pytest.raises(genlab.UsageError, match="takes no option nrow; it takes: n, seed"):
+        run.plot("samples", nrow=4)
+    with pytest.raises(genlab.UsageError, match="takes no option n; it takes: none"):
+        run.plot("curves", n=4)

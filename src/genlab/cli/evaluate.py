@@ -39,20 +39,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genlab.errors import UsageError
     from genlab.training.device import resolve_device
     from genlab.training.evaluation import evaluate_run
     from genlab.training.runfolder import load_run
 
-    # options of one estimate given without it would be silently ignored: say so instead
-    for flag, value, needs, given in (("--k", args.k, "--nll", args.nll), ("--n", args.n, "--fid", args.fid),
-                                      ("--featurenet", args.featurenet, "--fid", args.fid),
-                                      ("--inception-weights", args.inception_weights, "--fid", args.fid)):
-        if value is not None and not given:
-            raise UsageError(f"{flag} applies to {needs}; add {needs} or drop {flag}")
     device = resolve_device(args.device)
     result = evaluate_run(load_run(args.run_dir, device=device), device=device, limit=args.limit, nll=args.nll,
-                          k=1000 if args.k is None else args.k, fid=args.fid, featurenet=args.featurenet, n=args.n,
+                          k=args.k, fid=args.fid, featurenet=args.featurenet, n=args.n,
                           inception_weights=args.inception_weights, seed=args.seed)
     _print(result, as_json=args.json)
     return 0

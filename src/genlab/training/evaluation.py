@@ -7,23 +7,29 @@ from pathlib import Path
 import torch
 
 from genlab import data as gdata
+from genlab.config.fields import whole_number
+from genlab.config.run import SEED_MAX
 from genlab.errors import UsageError
 from genlab.training.capabilities import Likelihood, Sampler, require
 from genlab.training.device import seed_everything
 from genlab.training.loop import evaluate_split
 
 
-def evaluate_run(loaded, *, device: torch.device, limit: int | None = None, nll: bool = False, k: int = 1000,
-                 fid: bool = False, featurenet: Path | None = None, n: int | None = None,
+def evaluate_run(loaded, *, device: torch.device, limit: int | None = None, nll: bool = False,
+                 k: int | None = None, fid: bool = False, featurenet: Path | None = None, n: int | None = None,
                  inception_weights: Path | None = None, seed: int = 0) -> dict:
     """One dict: run_dir, family, n_test, the family's test metrics, and (when asked) nll with its standard
-    error (importance-weighted, k samples) and the sample-quality numbers (fid, kid, precision, recall...)."""
-    if limit is not None and limit < 1:
-        raise UsageError(f"--limit {limit}: must be at least 1")
-    if k < 1:
-        raise UsageError(f"--k {k}: must be at least 1")
-    if n is not None and n < 2:
-        raise UsageError(f"--n {n}: must be at least 2")
+    error (importance-weighted, k samples, default 1000) and the sample-quality numbers (fid, kid, precision,
+    recall...). An option of an estimate that was not asked for is refused (it would be silently ignored)."""
+    for flag, value, needs, given in (("--k", k, "--nll", nll), ("--n", n, "--fid", fid),
+                                      ("--featurenet", featurenet, "--fid", fid),
+                                      ("--inception-weights", inception_weights, "--fid", fid)):
+        if value is not None and not given:
+            raise UsageError(f"{flag} applies to {needs}; add {needs} or drop {flag}")
+    limit = None if limit is None else whole_number(limit, "--limit", low=1)
+    k = 1000 if k is None else whole_number(k, "--k", low=1)
+    n = None if n is None else whole_number(n, "--n", low=2)
+    seed = whole_number(seed, "--seed", low=0, high=SEED_MAX)
     family = loaded.config.family
     if nll:
         require(loaded.task, Likelihood, "--nll", family=family)
