@@ -119,6 +119,8 @@ def test_config_file_json_toml_and_a_runs_config_json(tmp_path, capsys):
     ('{"family": "gan", "data": "digits"}', "configures a 'gan' model, not 'vae'"),
     ('{"family": "vae", "data": "digits", "model": {"beta": -2}}', "--beta -2: must be at least 0"),
     ("{not json", "not valid JSON"),
+    ('{"family": "vae", "data": "digits", "lr": 0.001, "train": {"lr": 0.002}}',
+     "'lr' set both at the top level and in [train]; give one"),
 ])
 def test_a_bad_config_file_is_one_line_exit_2(text, message, tmp_path, capsys):
     path = tmp_path / "c.json"

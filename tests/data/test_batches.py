@@ -50,6 +50,8 @@ def test_to_float_and_sample_shape():
     assert to_float(x).dtype == torch.float32
     toy = torch.randn(4, 2)
     assert to_float(toy) is toy
+    with pytest.raises(ValueError, match="not torch.int64"):  # 0..255 as int64 would pass through unscaled
+        to_float(x.long())
     assert _dataset().sample_shape == (1, 1, 1) and _dataset().num_classes == 3
 
 

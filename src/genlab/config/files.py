@@ -50,7 +50,13 @@ def options(values: dict, *, family: str, where: str) -> dict:
     sections = {s: values[s] for s in families.SECTIONS if isinstance(values.get(s), dict)}
     flat = {k: v for k, v in values.items() if k not in sections and k != "family"
             and not (k == "model" and isinstance(v, str))}
-    return families.merge(sections, families.nest(fam, flat, where=where))
+    nested = families.nest(fam, flat, where=where)
+    for section, given in sections.items():  # one option in both forms: neither may silently win
+        twice = sorted(set(given) & set(nested[section]))
+        if twice:
+            raise UsageError(f"{where}: {', '.join(repr(k) for k in twice)} set both at the top level and in "
+                             f"[{section}]; give one")
+    return families.merge(sections, nested)
 
 
 def load(path: Path, *, family: str | None) -> tuple[str, dict]:

@@ -14,9 +14,13 @@ from genlab.io import write_with
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, C, H, W) in [0, 255] -> float32 in [0, 1]. Float (toy) data passes through unchanged."""
+    """uint8 (B, C, H, W) in [0, 255] -> float32 in [0, 1]. Float (toy) data passes through unchanged; other
+    integer types are refused (int64 pixels would pass through as 0..255 floats' worth of nonsense)."""
     if images.dtype == torch.uint8:
         return images.to(torch.float32).div_(255.0)
+    if not images.is_floating_point():
+        raise ValueError(f"to_float takes uint8 images (0..255) or float ones, not {images.dtype}; for 0..255 "
+                         "integers use images.to(torch.uint8)")
     return images
 
 
