@@ -36,7 +36,9 @@ def _weights(run_dir):
 def test_two_process_run_matches_single_process_and_resumes_exactly(tmp_path):
     single, ddp, resumed = tmp_path / "single", tmp_path / "ddp", tmp_path / "resumed"
     run_cli(*ARGS, "--out", str(single), check=True, env=ENV)
-    _torchrun(*ARGS, "--out", str(ddp))
+    proc = _torchrun(*ARGS, "--out", str(ddp))
+    summaries = [line for line in proc.stdout.splitlines() if line.startswith('{"run_dir"')]
+    assert len(summaries) == 1, proc.stdout  # rank 0 prints the run's summary; rank 1 prints none
 
     # one run folder, written once (rank 0 only): one validation row per epoch, no duplicated train steps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "single"]
