@@ -16,7 +16,7 @@ from genlab import __version__, io
 from genlab.report.run_report import data_uri
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("genlab.report", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]))
+                          autoescape=True)  # every template is HTML (named .html.j2)
 
 
 def short_numbers(value, *, top: bool = True) -> str:

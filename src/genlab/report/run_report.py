@@ -17,7 +17,7 @@ from genlab.errors import UsageError
 from genlab.report.figures import learning_curves
 
 _ENV = jinja2.Environment(loader=jinja2.PackageLoader("genlab.report", "templates"),
-                          autoescape=jinja2.select_autoescape(["html"]))
+                          autoescape=True)  # every template is HTML (named .html.j2)
 
 
 def data_uri(path: Path) -> str:
