@@ -222,7 +222,12 @@ def dann_moons(ctx: Context) -> Outcome:
                         "+- 0.16 for DANN against 0.49 +- 0.14 source-only. Nor a weak domain head: training it 4 "
                         "extra steps per update, or at 5x the rate, brought target accuracy down to source-only's "
                         "(0.80) and left the distance at 0.51-0.54. Other lambdas (same seeds and points): 2 gave 0.48, level "
-                        "with source-only; 1.5 and 3 gave 0.65 and 0.67.")
+                        "with source-only; 1.5 and 3 gave 0.65 and 0.67. A nonlinear probe (one hidden layer of "
+                        "32, like the domain head; 1,000 fresh points per domain, seeds 0-3) says the same more "
+                        "strongly: 1.66-1.69 on DANN's features against 1.20-1.53 on source-only's. And the "
+                        "linear distance starts from nothing: the moons and their rotation about their centre are "
+                        "linearly indistinguishable in the input (-0.10; the nonlinear probe: 1.60), so any "
+                        "nonlinear feature map raises it; DANN's more than source-only's.")
 
 
 def dann_digits(ctx: Context) -> Outcome:
