@@ -156,12 +156,11 @@ def _keyword_options(function) -> set[str]:
 def _images_arg(x, shape: tuple[int, ...]):
     """A batch of images as float32 in [0, 1]: uint8 is scaled, floats are checked to lie in [0, 1] (0..255
     floats or integers would give nonsense silently); UsageError for a wrong shape or range."""
-    import numpy as np
     import torch
 
     from genlab.data import to_float
 
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    x = torch.as_tensor(x)  # tensors, numpy arrays and nested lists alike
     if tuple(x.shape[1:]) != shape:
         raise UsageError(f"x has shape {tuple(x.shape)}; this run's model takes (B, {', '.join(map(str, shape))})")
     if x.dtype == torch.uint8:
@@ -178,7 +177,6 @@ def _images_arg(x, shape: tuple[int, ...]):
 def _labels_arg(labels, *, classes: int, count: int):
     """A conditional run's labels (count,) as int64 in 0..classes-1; None for an unconditional run (where
     labels are refused); UsageError for a wrong shape, type or range."""
-    import numpy as np
     import torch
 
     if labels is None:
@@ -187,7 +185,7 @@ def _labels_arg(labels, *, classes: int, count: int):
         return None
     if not classes:
         raise UsageError("labels apply to a class-conditional run (--conditional); this one is not")
-    y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+    y = torch.as_tensor(labels)
     if y.dtype == torch.bool or y.is_floating_point() or y.is_complex() or tuple(y.shape) != (count,):
         raise UsageError(f"labels must be {count} whole class numbers (shape ({count},)), got {y.dtype} of shape "
                          f"{tuple(y.shape)}")
