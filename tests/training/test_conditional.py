@@ -149,3 +149,54 @@ def test_code_swap_measures_the_class_left_in_z(digits):
     with pytest.raises(UsageError, match="class-conditional"):
         conditional_code_swap(SimpleNamespace(task=unconditional, config=unconditional.config, run_dir="run"),
                               NearestMean(), n=10)
+
+
+def test_label_adversary_reverses_its_gradient_into_the_encoder(digits, monkeypatch):
+    """--label-adversary X: one backward pass gives the adversary the gradient of its cross-entropy at reading
+    y from z, and the VAE the ELBO loss's gradient minus X times that cross-entropy's (gradient reversal),
+    checked against autograd on the two losses separately; rows report the cross-entropy."""
+    import torch.nn.functional as F
+
+    x, y = digits[0][:64], digits[1][:64]
+    task = vae_task(label_adversary=3.0)
+    assert set(task.modules) == {"model", "adversary"} and set(vae_task().modules) == {"model"}
+    monkeypatch.setattr(task, "step_optimizer", lambda name: None)  # keep the weights, read the gradients
+    torch.manual_seed(5)
+    metrics = task.train_step(x, y, 0)
+    got = {n: p.grad.clone() for n, p in [*task.model.named_parameters(), *task.modules["adversary"].named_parameters()]}
+    torch.manual_seed(5)  # the same posterior noise
+    out = task.model(x, y)
+    ce = F.cross_entropy(task.modules["adversary"](out.z), y)
+    vae_params, adv_params = list(task.model.parameters()), list(task.modules["adversary"].parameters())
+    elbo_grads = torch.autograd.grad(task._terms_of(out, x).loss.mean(), vae_params, retain_graph=True)
+    ce_grads = torch.autograd.grad(ce, vae_params + adv_params, allow_unused=True)
+    names = [n for n, _ in task.model.named_parameters()] + [n for n, _ in task.modules["adversary"].named_parameters()]
+    for i, name in enumerate(names):
+        if i < len(vae_params):
+            ce_part = ce_grads[i] if ce_grads[i] is not None else torch.zeros_like(elbo_grads[i])
+            torch.testing.assert_close(got[name], elbo_grads[i] - 3.0 * ce_part, rtol=1e-5, atol=1e-6)
+        else:
+            torch.testing.assert_close(got[name], ce_grads[i], rtol=1e-5, atol=1e-6)
+    assert float(metrics["adversary_ce"]) == pytest.approx(float(ce.detach()), rel=1e-6)
+    decoder_ce = [g for (n, _), g in zip(task.model.named_parameters(), ce_grads) if n.startswith("decoder")]
+    assert all(g is None for g in decoder_ce)  # the adversary reads z: only the encoder hears it
+
+
+def test_label_adversary_samples_follow_the_class(digits):
+    x, y = digits
+    task = vae_task(label_adversary=3.0)
+    train(task, x, y)
+    means = torch.stack([x[y == k].flatten(1).mean(0) for k in range(10)])
+    wanted = torch.arange(200) % 10
+    samples = task.sample(200, generator=torch.Generator().manual_seed(0), labels=wanted)
+    assert float((torch.cdist(samples.flatten(1), means).argmin(1) == wanted).float().mean()) >= 0.9
+
+
+def test_label_adversary_is_refused_where_it_does_nothing():
+    from genlab.config import families
+
+    with pytest.raises(UsageError, match="--label-adversary applies with --conditional;"):
+        families.from_options("vae", {"data": "digits", "label_adversary": 1.0})
+    with pytest.raises(UsageError, match="--objective elbo, not iwae"):
+        families.from_options("vae", {"data": "digits", "label_adversary": 1.0, "conditional": True,
+                                      "objective": "iwae"})

@@ -149,8 +149,9 @@ def check_needs(config: RunConfig, given: dict) -> None:
             for other, accepted in (fields[name].metadata.get("needs") or {}).items():
                 value = getattr(values, other)
                 if value not in accepted:
-                    raise UsageError(f"{flag_of(fields[name])} applies with {flag_of(fields[other])} "
-                                     f"{' or '.join(map(str, accepted))}, not {value}; drop it or change that")
+                    wanted = "" if accepted == (True,) else f" {' or '.join(map(str, accepted))}, not {value}"
+                    raise UsageError(f"{flag_of(fields[name])} applies with {flag_of(fields[other])}{wanted}; "
+                                     "drop it or change that")
 
 
 def config_from_dict(values: dict) -> RunConfig:

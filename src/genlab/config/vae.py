@@ -33,6 +33,12 @@ class Config:
     conditional: bool = option(False, "class-conditional (Sohn et al. 2015): the one-hot label is an input of the "
                                "encoder and the decoder, so `genlab sample RUN --class K` draws class K; needs "
                                "a labelled dataset")
+    label_adversary: float = option(0.0, "conditional: weight lambda of an adversary that reads the label from "
+                                    "z through gradient reversal, as DANN's domain head reads the domain (Fader "
+                                    "networks, Lample et al. 2017): the encoder learns to leave the class out of z, "
+                                    "so the decoder takes it from y and an N(0, I) draw decoded with label y looks "
+                                    "like y; 0: off", min=0, metavar="X",
+                                    needs={"conditional": (True,), "objective": ("elbo",)})
     iwae_k: int = option(5, "posterior samples per image for --objective iwae (k = 1 is the ELBO with a "
                          "sampled KL)", min=1, flag="--k", metavar="K",
                          needs={"objective": ("iwae",)})

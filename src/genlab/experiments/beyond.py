@@ -3,8 +3,9 @@ lecture's own), each with claims judged like the others (genlab.experiments.clai
 
 - `beyond-iwae`: can the bound be tighter than the ELBO? Training on the importance-weighted bound (Burda et
   al. 2016) against the ELBO, same nets and epochs, compared by test log-likelihood;
-- `beyond-conditional`: can I ask for a particular class? A class-conditional VAE (Sohn et al. 2015) whose
-  samples the lecture's feature-net classifier labels;
+- `beyond-conditional`: can I ask for a particular class? A class-conditional VAE (Sohn et al. 2015), its code
+  kept free of the class by a gradient-reversal adversary, whose samples the lecture's feature-net classifier
+  labels;
 - `beyond-wasserstein`: what if D wins too well? The Wasserstein critic with a gradient penalty on the 1-D data,
   where W1 is exact (genlab.experiments.wgan).
 """
@@ -45,11 +46,16 @@ def iwae(ctx: Context) -> Outcome:
                         "nats. Training on the K=5 bound costs about five decoder passes per image.")
 
 
+# The label adversary (--label-adversary) and the KL weight of the section's conditional VAE: chosen on seed 0
+# among six settings (the note lists them), then checked on seeds 1 and 2.
+CVAE_ADVERSARY = {"label_adversary": 30.0, "beta": 2.0}
+
+
 def conditional(ctx: Context) -> Outcome:
     from genlab.metrics import featurenet as fnet
 
     run = train_cached(ctx, "cvae-fashion", "vae", "fashion-mnist", steps=budget(ctx, 60, 12000), image_size=32,
-                       conditional=True, batch_size=128, latent_dim=20, hidden=(400,))
+                       conditional=True, batch_size=128, latent_dim=20, hidden=(400,), **CVAE_ADVERSARY)
     net, record = fnet.load(lecture_featurenet(ctx, "fashion-mnist", 32), device=run.task.device)
     accuracy, per_class = measures.conditional_class_accuracy(run, net, n=budget(ctx, 200, 2000), seed=ctx.seed)
     path = ctx.folder("beyond-conditional") / "samples_by_class.png"
@@ -69,22 +75,26 @@ def conditional(ctx: Context) -> Outcome:
     return Outcome([ctx.rel(path)], numbers, data="fashion-mnist at 32x32 (the feature net's size)",
                    measured={"class_accuracy": accuracy, "per_class_accuracy": per_class,
                              "featurenet_test_accuracy": record["test_accuracy"], "code_swap": swap},
-                   note="The label is not all the decoder follows: the code z also carries class information, and "
-                        "N(0, I) draws of it pull towards other classes. The 'code swap' numbers above measure it: "
-                        "a test image's own code, decoded with its label, is labelled as well as the real image; "
-                        "the code of another image, decoded with the same label, about as badly as an N(0, I) "
-                        "draw. The class leaves z only slowly: with these nets (seed 0) 57% of the samples were "
-                        "labelled as asked after 4,000 steps and 79% after 12,000 (this budget); a 4-D code gave "
-                        "60% and a deeper MLP 56% at 4,000; Adam at 3e-3 instead of 1e-3, 74% at 4,000 and 82% "
-                        "at 12,000 (validation ELBO -318.4 against -318.0); with beta 2 as well, 79% at 4,000. "
-                        "A learned Gaussian prior per class would not close "
-                        "the gap: decoding draws from each class's moment-matched aggregate posterior (the best "
-                        "such prior for the trained encoder) gave 83% at 12,000 steps. A larger KL weight pushes "
-                        "the class out of z faster (12,000 steps, lr 1e-3): beta 2 gave 84.5%, beta 4 88.4%, and "
-                        "what is left is one class: sandals, labelled as asked 52-54% of the time (the feature "
-                        "net: 97% on real test sandals), the rest as sneakers and ankle boots. A sandal's straps "
-                        "are the detail an N(0, I) draw's blurry mean image loses; what remains is a low shoe. "
-                        "beta 4 is not adopted: it does not make the claim hold, and it blurs every sample.")
+                   note="The label is not all the decoder follows: left alone, the code z also carries class "
+                        "information, and N(0, I) draws of it pull towards other classes. A plain conditional VAE "
+                        "(these nets, beta 1, seed 0, 12,000 steps) gave 78.6%: a test image's own code, decoded "
+                        "with its label, was labelled as well as the real image, another image's code decoded with "
+                        "the same label about as badly as an N(0, I) draw. Other fixes fell short (seed 0): a 4-D "
+                        "code or a deeper MLP (56-60% at 4,000 steps), Adam at 3e-3 (82%), a per-class Gaussian "
+                        "prior (the moment-matched aggregate posterior: 83%), the label into the decoder's hidden "
+                        "layer as well (77.5%), beta 2 or 4 alone (84.5%, 88.4%). What works is the lecture's own "
+                        "device for a nuisance: an adversary that reads the class from z through gradient reversal "
+                        "(--label-adversary, as DANN's domain head reads the domain), so the encoder learns to "
+                        "leave the class out of z and the decoder must take it from y; the 'code swap' numbers "
+                        "above then show other images' codes decoded as well as the images' own. Seed 0, 12,000 "
+                        "steps: lambda 10 gave 88.4%, lambda 30 89.1%, lambda 10 with an 8-D code 89.6%, lambda 10 "
+                        "with beta 2 89.3%, lambda 30 with beta 2 90.1% (this setting); seeds 1 and 2 of it: 90.6% "
+                        "and 89.75%. That is the ceiling of the instrument: real test images are labelled correctly "
+                        "90.4% of the time by this feature net (shirts 70.7%), so the claim asks for samples as "
+                        "recognisable as the data. What is left is sandals (57-70% against 98% for real ones): "
+                        "their straps are the detail an N(0, I) draw's blurry mean image loses, leaving a low shoe. "
+                        "A feature net trained 8 epochs instead of 3 (91.9% on the test split) did not change the "
+                        "picture (lambda 10: 87.6% against 88.4%).")
 
 
 def wasserstein(ctx: Context) -> Outcome:
@@ -138,7 +148,9 @@ BEYOND = [
                "--k 1000", iwae, {"quick": 0.2, "default": 1.0}, part="beyond"),
     Experiment("beyond-conditional", "Beyond: asking for a class (conditional VAE)",
                "With the label as an input of the encoder and the decoder, the decoder models p(x | z, y): "
-               "sampling z ~ N(0, I) with a chosen y gives an image of that class.",
+               "sampling z ~ N(0, I) with a chosen y gives an image of that class, once an adversary reading the "
+               "class from z (through gradient reversal, as in domain-adversarial training) keeps it out of the "
+               "code.",
                "genlab sample runs/cvae-fashion --class 3 --n 64 --out dresses.png\ngenlab evaluate "
                "runs/cvae-fashion --fid", conditional, {"quick": 0.1, "default": 2.5}, part="beyond"),
     Experiment("beyond-wasserstein", "Beyond: when D wins too well (Wasserstein GAN)",

@@ -4,6 +4,8 @@
   its input (MLP) the one-hot is appended to the flattened image; for a conv net it enters as `classes`
   constant channels (Mirza & Osindero 2014; the conditional VAE of Sohn et al. 2015).
 - `LabelledLatent(net, classes)`: net(z ⊕ one-hot(y)), for a decoder or generator built for d + classes inputs.
+- `code_classifier(latent_dim, classes)`: z (B, d) -> class logits (B, classes), the adversary a conditional
+  VAE's encoder is trained against (--label-adversary) so that z carries no class.
 - `ProjectionDiscriminator(d, classes)`: D(x, y) = head(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018),
   for a discriminator with `features(x)` -> phi (B, F) and `head(phi)` -> logits (B,).
 """
@@ -63,6 +65,15 @@ class LabelledLatent(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([z, one_hot(y, self.classes, z)], 1))
+
+
+CODE_CLASSIFIER_HIDDEN = 128  # one hidden layer: a linear probe would miss class information stored nonlinearly
+
+
+def code_classifier(latent_dim: int, classes: int) -> nn.Module:
+    """z (B, latent_dim) -> class logits (B, classes): Linear - ReLU - Linear."""
+    return nn.Sequential(nn.Linear(latent_dim, CODE_CLASSIFIER_HIDDEN), nn.ReLU(),
+                         nn.Linear(CODE_CLASSIFIER_HIDDEN, classes))
 
 
 class ProjectionDiscriminator(nn.Module):

@@ -44,17 +44,22 @@ class Task:
         self._wrapped: dict[str, nn.Module] = {}
         self.scaler: torch.amp.GradScaler | None = None  # set by the loop for --precision fp16
 
-    def optimize(self, name: str, loss: torch.Tensor) -> None:
-        """zero_grad, backward, step for optimizer `name`, through the fp16 gradient scaler when there is one."""
-        opt = self.optimizers[name]
+    def optimize(self, names: str | tuple[str, ...], loss: torch.Tensor) -> None:
+        """zero_grad, backward, step for optimizer `names` (one, or several sharing one backward pass), through
+        the fp16 gradient scaler when there is one."""
+        names = (names,) if isinstance(names, str) else names
+        opts = [self.optimizers[name] for name in names]
         with dynamo_unimported():  # torch.optim would import torch._dynamo (seconds) for this call
-            opt.zero_grad(set_to_none=True)
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
         if self.scaler is None:
             loss.backward()
-            self.step_optimizer(name)
+            for name in names:
+                self.step_optimizer(name)
             return
         self.scaler.scale(loss).backward()
-        self.scaler.step(opt)
+        for opt in opts:
+            self.scaler.step(opt)
         self.scaler.update()
 
     def step_optimizer(self, name: str) -> None:

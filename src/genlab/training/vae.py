@@ -5,7 +5,9 @@ Reported per image, in nats (train rows and test rows alike):
           (a negative number for images); always the true bound, whatever --beta is;
   recon = E_q[-log p(x|z)] (one posterior sample per image), lower is better;
   kl    = KL(q(z|x) || N(0, I)) in closed form, >= 0;
-  loss  = recon + beta * kl, what training minimises (= -elbo when beta = 1).
+  loss  = recon + beta * kl, what training minimises (= -elbo when beta = 1);
+  adversary_ce (train rows, --label-adversary X): the cross-entropy of a classifier reading the label from z,
+          which it minimises and the encoder, through gradient reversal, maximises with weight X.
 Test rows add bits_per_dim = -elbo / (D ln 2), a bound on -log2 p(x) per pixel.
 `genlab evaluate DIR --nll --k K` adds nll: the importance-weighted estimate of -log p(x) (Burda et al. 2015).
 
@@ -24,11 +26,12 @@ import math
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from genlab.config import RunConfig
 from genlab.config.vae import Config
 from genlab.errors import UsageError
-from genlab.models.conditional import LabelledInput, LabelledLatent, balanced_labels, classes_of
+from genlab.models.conditional import LabelledInput, LabelledLatent, balanced_labels, classes_of, code_classifier
 from genlab.models.vae import VAE
 from genlab.objectives.elbo import (
     bernoulli_log_likelihood,
@@ -39,7 +42,9 @@ from genlab.objectives.elbo import (
     kl_to_standard_normal,
     nats_to_bits_per_dim,
 )
+from genlab.objectives.reversal import grad_reverse
 from genlab.training import vae_backward
+from genlab.training.adam import make_adam
 from genlab.training.ae import GRID_SEED, CodeModelTask, build_nets, require_images
 from genlab.training.capabilities import Encoder, Likelihood, Posterior, Reconstructor, Sampler
 from genlab.training.task import DataInfo
@@ -86,6 +91,10 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
     def __init__(self, config: RunConfig, info: DataInfo, device: torch.device):
         super().__init__(config, info, device, build_model(config.model, info))
         self.dims = math.prod(info.sample_shape)
+        if config.model.label_adversary > 0:  # a conditional VAE's adversary, its own module and Adam
+            adversary = code_classifier(config.model.latent_dim, self.model.classes).to(device)
+            self.modules["adversary"] = adversary
+            self.optimizers["adversary"] = make_adam(adversary.parameters(), lr=config.train.lr)
 
     # --- the objective ---------------------------------------------------------------------------------
     def log_likelihood(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -114,7 +123,9 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
               model=None):
         """ELBOTerms per image for x (and its labels y when conditional); `model` is the module to call (the
         DDP/compiled one when training)."""
-        out = (model or self.model)(x, self.labels(y), generator=generator)
+        return self._terms_of((model or self.model)(x, self.labels(y), generator=generator), x)
+
+    def _terms_of(self, out, x: torch.Tensor):
         kl = kl_to_standard_normal(out.mu, out.logvar)
         return elbo_terms(self.log_likelihood(out.out, x), kl, beta=self.config.model.beta)
 
@@ -129,6 +140,8 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
             x = torch.bernoulli(x)  # global RNG: it is checkpointed, so resume stays exact
         if self.config.model.objective == "iwae":
             return self._iwae_step(x, y)
+        if "adversary" in self.modules:
+            return self._adversarial_step(x, y)
         if self.hand_backward():
             recon, kl = vae_backward.elbo_gradients(self.model, x, likelihood=self.config.model.likelihood,
                                                     beta=self.config.model.beta)
@@ -139,6 +152,19 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
             self.optimize("model", t.loss.mean())
         means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
         return dict(zip(("loss", "elbo", "recon", "kl"), means.unbind()))
+
+    def _adversarial_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One backward pass for loss + CE(adversary(R(z)), y): the adversary minimises its cross-entropy at
+        reading y from the posterior sample z, while the gradient reversal R (weight --label-adversary) makes
+        the encoder maximise it. adversary_ce near log(classes) means z tells it nothing about the class."""
+        y = self.labels(y)
+        out = self.net("model")(x, y)
+        t = self._terms_of(out, x)
+        logits = self.net("adversary")(grad_reverse(out.z, self.config.model.label_adversary))
+        ce = F.cross_entropy(logits, y)
+        self.optimize(("model", "adversary"), t.loss.mean() + ce)
+        means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean(), ce]).detach()
+        return dict(zip(("loss", "elbo", "recon", "kl", "adversary_ce"), means.unbind()))
 
     def _iwae_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Maximise the K-sample importance-weighted bound (autograd through all K decoder passes); also
