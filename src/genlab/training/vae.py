@@ -31,7 +31,13 @@ import torch.nn.functional as F
 from genlab.config import RunConfig
 from genlab.config.vae import Config
 from genlab.errors import UsageError
-from genlab.models.conditional import LabelledInput, LabelledLatent, balanced_labels, classes_of, code_classifier
+from genlab.models.conditional import (
+    LabelledInput,
+    LabelledLatent,
+    balanced_labels,
+    classes_of,
+    code_classifier,
+)
 from genlab.models.vae import VAE
 from genlab.objectives.elbo import (
     bernoulli_log_likelihood,
