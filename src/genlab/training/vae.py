@@ -146,31 +146,28 @@ class Task(CodeModelTask, Sampler, Reconstructor, Encoder, Posterior, Likelihood
             x = torch.bernoulli(x)  # global RNG: it is checkpointed, so resume stays exact
         if self.config.model.objective == "iwae":
             return self._iwae_step(x, y)
-        if "adversary" in self.modules:
-            return self._adversarial_step(x, y)
+        extra: dict[str, torch.Tensor] = {}
         if self.hand_backward():
             recon, kl = vae_backward.elbo_gradients(self.model, x, likelihood=self.config.model.likelihood,
                                                     beta=self.config.model.beta)
             t = elbo_terms(-recon, kl, beta=self.config.model.beta)
             self.step_optimizer("model")
         else:
-            t = self.terms(x, y, model=self.net("model"))
-            self.optimize("model", t.loss.mean())
-        means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean()]).detach()
-        return dict(zip(("loss", "elbo", "recon", "kl"), means.unbind()))
+            y = self.labels(y)
+            out = self.net("model")(x, y)
+            t = self._terms_of(out, x)
+            if "adversary" in self.modules:
+                extra["adversary_ce"] = self._adversary_ce(out.z, y)
+            self.optimize(tuple(self.optimizers), t.loss.mean() + sum(extra.values()))
+        means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean(), *extra.values()]).detach()
+        return dict(zip(("loss", "elbo", "recon", "kl", *extra), means.unbind()))
 
-    def _adversarial_step(self, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One backward pass for loss + CE(adversary(R(z)), y): the adversary minimises its cross-entropy at
-        reading y from the posterior sample z, while the gradient reversal R (weight --label-adversary) makes
-        the encoder maximise it. adversary_ce near log(classes) means z tells it nothing about the class."""
-        y = self.labels(y)
-        out = self.net("model")(x, y)
-        t = self._terms_of(out, x)
-        logits = self.net("adversary")(grad_reverse(out.z, self.config.model.label_adversary))
-        ce = F.cross_entropy(logits, y)
-        self.optimize(("model", "adversary"), t.loss.mean() + ce)
-        means = torch.stack([t.loss.mean(), t.elbo.mean(), t.recon.mean(), t.kl.mean(), ce]).detach()
-        return dict(zip(("loss", "elbo", "recon", "kl", "adversary_ce"), means.unbind()))
+    def _adversary_ce(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """CE(adversary(R(z)), y), added to the loss: the adversary minimises its cross-entropy at reading y
+        from the posterior sample z, while the gradient reversal R (weight --label-adversary) makes the
+        encoder maximise it. Near log(classes) it means z tells the adversary nothing about the class."""
+        logits = self.net("adversary")(grad_reverse(z, self.config.model.label_adversary))
+        return F.cross_entropy(logits, y)
 
     def _iwae_step(self, x: torch.Tensor, y: torch.Tensor | None) -> dict[str, torch.Tensor]:
         """Maximise the K-sample importance-weighted bound (autograd through all K decoder passes); also
