@@ -74,3 +74,17 @@ def test_projection_discriminator_starts_as_the_wrapped_one_and_then_depends_on_
     out = proj(x, y)
     expected = d(x) + (proj.embed.weight[y] * d.features(x)).sum(1)
     assert torch.allclose(out, expected, atol=1e-5) and not torch.allclose(out, d(x))
+
+
+def test_projection_discriminator_class_head_shares_the_pass_and_is_refused_when_absent():
+    """classify=True: with_classes gives the same logits as the plain call and class logits from phi; a D
+    built without the head says so instead of returning something else."""
+    torch.manual_seed(0)
+    d = MLPDiscriminator((1, 8, 8), (16, 8)).eval()
+    proj = ProjectionDiscriminator(d, 3, d.feature_size, classify=True)
+    x, y = torch.rand(5, 1, 8, 8), torch.tensor([0, 1, 2, 0, 1])
+    logits, classes = proj(x, y, with_classes=True)
+    assert torch.equal(logits, proj(x, y)) and classes.shape == (5, 3)
+    assert torch.allclose(classes, proj.classifier(d.features(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="without a class head"):
+        ProjectionDiscriminator(d, 3, d.feature_size)(x, y, with_classes=True)

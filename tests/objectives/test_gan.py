@@ -126,3 +126,14 @@ def test_disjoint_supports_give_jsd_log2_and_value_zero():
     u2 = ((GRID >= 2) & (GRID < 3)).double()
     assert gan.jensen_shannon(u1, u2, GRID).item() == pytest.approx(math.log(2), abs=1e-3)
     assert gan.value_at_optimum(u1, u2, GRID).item() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_auxiliary_class_loss_is_the_mean_negative_log_probability_of_the_labels():
+    """AC-GAN's class term by hand: -mean log softmax(logits)[y]; log(classes) for logits that say nothing."""
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], dtype=torch.float64)
+    labels = torch.tensor([0, 1])
+    by_hand = -(math.log(math.exp(2) / (math.exp(2) + 1 + math.exp(-1)))
+                + math.log(math.exp(0.5) / (2 * math.exp(0.5) + math.exp(3)))) / 2
+    assert float(gan.auxiliary_class_loss(logits, labels)) == pytest.approx(by_hand, rel=1e-12)
+    flat = torch.zeros(4, 10, dtype=torch.float64)
+    assert float(gan.auxiliary_class_loss(flat, torch.tensor([0, 3, 9, 9]))) == pytest.approx(math.log(10))

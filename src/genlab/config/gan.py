@@ -41,6 +41,10 @@ class Config:
     conditional: bool = option(False, "class-conditional: G takes the one-hot label beside z, D is a projection "
                                "discriminator (Miyato & Koyama 2018); `genlab sample RUN --class K` draws class K; "
                                "needs a labelled dataset")
+    aux_classifier: float = option(0.0, "conditional: weight of an auxiliary classifier (AC-GAN, Odena et al. "
+                                   "2017): a class head on D's features learns the class of real images, and G "
+                                   "is trained to make that head name the class it was asked for; 0: off",
+                                   min=0, metavar="X", needs={"conditional": (True,)})
     spectral_norm: bool = option(False, "spectral normalisation of every layer of D (Miyato et al. 2018)")
     d_steps: int = option(1, "discriminator updates per generator update (K in Algorithm 1)", min=1,
                           metavar="K")

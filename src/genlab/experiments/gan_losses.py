@@ -1,6 +1,6 @@
 """GAN losses side by side on Fashion-MNIST: non-saturating vs WGAN-GP vs hinge DCGANs at equal generator
 updates, by the feature net's FID over seeds; and a class-conditional DCGAN's samples labelled by the same
-feature net. Prints one JSON object:
+feature net, with a projection discriminator alone and with AC-GAN's auxiliary classifier added. Prints one JSON object:
 
     python -m genlab.experiments.gan_losses --featurenet DIR --out runs/gan-losses [--seeds 3] [--g-steps 600]
 
@@ -29,6 +29,9 @@ NETS = {"net": "dcgan", "ngf": 16, "ndf": 16}
 LOSSES = {"non-saturating": {"loss": "non-saturating", "d_steps": 1, "lr": 2e-4},
           "hinge": {"loss": "hinge", "d_steps": 1, "lr": 2e-4},
           "wgan-gp": {"loss": "wgan-gp", "d_steps": 5, "lr": 1e-4, "betas": (0.0, 0.9)}}
+# The class-conditional DCGAN, with and without AC-GAN's class term (weight 1, as Odena et al. weigh it).
+CONDITIONAL = {"projection": {}, "projection+aux-classifier": {"aux_classifier": 1.0}}
+CONDITIONAL_FOLDERS = {"projection": "conditional-0", "projection+aux-classifier": "conditional-aux-0"}
 
 
 def train_one(out: Path, *, g_steps: int, seed: int, batch_size: int = 64, **model):
@@ -101,13 +104,16 @@ def compare(out_dir: Path, featurenet_dir: Path, *, seeds: int, g_steps: int) ->
     result["median_grad_norm_g_second_half"] = considerations_figure(
         {name: out_dir / f"{name}-0" for name in LOSSES}, out_dir / "considerations.png")
     net, record = fnet.load(featurenet_dir, device=torch.device("cpu"))
-    run = train_one(out_dir / "conditional-0", g_steps=g_steps, seed=0, conditional=True,
-                    **LOSSES["non-saturating"])
-    accuracy, _ = conditional_class_accuracy(run, net, n=2000)
-    result["conditional"] = {"class_accuracy": accuracy, "loss": "non-saturating",
-                             "featurenet_test_accuracy": record["test_accuracy"],
-                             "fid": featurenet_fid(run.task, dataset, featurenet_dir=featurenet_dir, image_size=32,
-                                                   device=torch.device("cpu"))}
+    result["conditional"] = {"loss": "non-saturating", "featurenet_test_accuracy": record["test_accuracy"],
+                             "seed": 0}
+    for name, extra in CONDITIONAL.items():
+        run = train_one(out_dir / CONDITIONAL_FOLDERS[name], g_steps=g_steps, seed=0, conditional=True,
+                        **LOSSES["non-saturating"], **extra)
+        accuracy, per_class = conditional_class_accuracy(run, net, n=2000)
+        result["conditional"][name] = {
+            "class_accuracy": accuracy, "per_class": per_class, **extra,
+            "fid": featurenet_fid(run.task, dataset, featurenet_dir=featurenet_dir, image_size=32,
+                                  device=torch.device("cpu"))}
     result["torch_threads"] = torch.get_num_threads()
     return result
 

@@ -7,7 +7,8 @@
 - `code_classifier(latent_dim, classes)`: z (B, d) -> class logits (B, classes), the adversary a conditional
   VAE's encoder is trained against (--label-adversary) so that z carries no class.
 - `ProjectionDiscriminator(d, classes)`: D(x, y) = head(phi(x)) + <embed(y), phi(x)> (Miyato & Koyama 2018),
-  for a discriminator with `features(x)` -> phi (B, F) and `head(phi)` -> logits (B,).
+  for a discriminator with `features(x)` -> phi (B, F) and `head(phi)` -> logits (B,); with `classify=True` it
+  also has a class head on phi (the auxiliary classifier of AC-GANs, Odena et al. 2017).
 """
 
 from __future__ import annotations
@@ -78,14 +79,21 @@ def code_classifier(latent_dim: int, classes: int) -> nn.Module:
 
 class ProjectionDiscriminator(nn.Module):
     """D(x, y) = head(phi(x)) + <embed(y), phi(x)>: logits (B,). The embedding starts at zero, so at
-    initialisation D is the unconditional discriminator it wraps."""
+    initialisation D is the unconditional discriminator it wraps. With `classify`, a linear class head on the
+    same phi: forward(x, y, with_classes=True) returns (logits (B,), class logits (B, classes)) from one pass."""
 
-    def __init__(self, discriminator: nn.Module, classes: int, features: int):
+    def __init__(self, discriminator: nn.Module, classes: int, features: int, *, classify: bool = False):
         super().__init__()
         self.discriminator = discriminator
         self.embed = nn.Embedding(classes, features)
         nn.init.zeros_(self.embed.weight)
+        self.classifier = nn.Linear(features, classes) if classify else None
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor, *, with_classes: bool = False):
         phi = self.discriminator.features(x)                               # (B, F)
-        return self.discriminator.head(phi) + (self.embed(y.long().to(phi.device)) * phi).sum(1)
+        logits = self.discriminator.head(phi) + (self.embed(y.long().to(phi.device)) * phi).sum(1)
+        if not with_classes:
+            return logits
+        if self.classifier is None:
+            raise ValueError("with_classes: this discriminator was built without a class head (classify=False)")
+        return logits, self.classifier(phi)

@@ -86,6 +86,13 @@ def critic_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
+def auxiliary_class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """AC-GAN's class term (Odena et al. 2017, eq. 2 as a loss): -E[log p(c = y | x)] under D's class head,
+    the cross-entropy of class_logits (B, classes) against labels (B,); D descends it on real images, G on
+    the images it generated for `labels`."""
+    return F.cross_entropy(class_logits, labels.long().to(class_logits.device))
+
+
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *,
                      generator: torch.Generator | None = None, one_sided: bool = False) -> torch.Tensor:
     """E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = e x + (1 - e) G(z), e ~ U(0, 1) per pair (Gulrajani et al.

@@ -26,6 +26,7 @@ from genlab.models.gan import (
     spectral_normalized,
 )
 from genlab.objectives.gan import (
+    auxiliary_class_loss,
     critic_generator_loss,
     discriminator_loss,
     generator_loss,
@@ -66,7 +67,7 @@ def build_nets(config: Config, info: DataInfo) -> tuple[nn.Module, nn.Module]:
         features = math.prod(d.feature_shape)
     if not k:
         return g, d
-    return LabelledLatent(g, k), ProjectionDiscriminator(d, k, features)
+    return LabelledLatent(g, k), ProjectionDiscriminator(d, k, features, classify=config.aux_classifier > 0)
 
 
 def _maybe_sn(d: nn.Module, config: Config) -> nn.Module:
@@ -97,8 +98,10 @@ class AdversarialGame:
     """
 
     def __init__(self, task, *, loss: str, d_steps: int, noise: str, latent_dim: int,
-                 ema_decay: float | None = None, gp_weight: float = 10.0, gp_one_sided: bool = False):
+                 ema_decay: float | None = None, gp_weight: float = 10.0, gp_one_sided: bool = False,
+                 aux_weight: float = 0.0):
         self.task = task
+        self.aux_weight = aux_weight  # > 0: D has a class head (AC-GAN) and conditional nets take labels
         self.gp_weight, self.gp_one_sided = gp_weight, gp_one_sided
         self.loss, self.d_steps, self.noise, self.latent_dim = loss, d_steps, noise, latent_dim
         self.ema_decay = ema_decay
@@ -108,7 +111,10 @@ class AdversarialGame:
     def step(self, x_real: torch.Tensor, step: int, *, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """x_real: (B, ...) in the nets' range; labels (B,) for conditional nets, which then generate the real
         batch's classes. Returns detached 0-d metrics (loss_d, loss_g, d_real, d_fake, grad_norm_d,
-        grad_norm_g); raises TrainingDiverged naming the net when anything is non-finite."""
+        grad_norm_g; with the auxiliary classifier also class_ce_real and class_ce_fake, its cross-entropy on
+        the real batch and on the generated one against the classes asked for); raises TrainingDiverged naming
+        the net when anything is non-finite. loss_d and loss_g are the game's terms; what each net descends
+        adds aux_weight x its class cross-entropy."""
         net = self.task.net
         cond = () if labels is None else (labels,)  # the nets' extra argument
         update_g = step % self.d_steps == self.d_steps - 1  # K D-updates, then one G-update
@@ -117,13 +123,15 @@ class AdversarialGame:
             fake = net("generator")(z, *cond)
         # 1. Discriminator: descend E_D on real (label 1) and generated (label 0) batches, kept separate so
         #    batch norm never mixes their statistics (Radford et al. 2016; pytorch/examples' dcgan).
-        real_logits = net("discriminator")(x_real, *cond).float()
-        fake_logits = net("discriminator")(fake.detach(), *cond).float()
+        real_logits, real_ce = self._discriminate(net("discriminator"), x_real, labels)
+        fake_logits, fake_ce = self._discriminate(net("discriminator"), fake.detach(), labels)
         loss_d = self._d_loss(real_logits, fake_logits, x_real, fake, cond)
-        gn_d = self._update("discriminator", loss_d)
+        # AC-GAN's class head learns from real images only, so it stays a classifier of the data (Odena et al.
+        # also train it on generated ones, which rewards D for classes G draws badly as much as well).
+        gn_d = self._update("discriminator", loss_d if real_ce is None else loss_d + self.aux_weight * real_ce)
         # 2. Generator: a fresh pass of the updated D on the same samples.
         if update_g:
-            loss_g = self._generator_update(fake, cond)
+            loss_g, fake_ce = self._generator_update(fake, labels)
         else:
             loss_g = self._g_loss(fake_logits.detach())
         self._check_finite(fake, loss_d, loss_g, step)
@@ -131,10 +139,21 @@ class AdversarialGame:
             self._last_gn_g = torch.zeros((), device=gn_d.device)
         out = {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "grad_norm_d": gn_d,
                "grad_norm_g": self._last_gn_g}
+        if real_ce is not None:
+            out |= {"class_ce_real": real_ce.detach(), "class_ce_fake": fake_ce.detach()}
         if self.loss in CRITIC_LOSSES:  # real-valued scores: their means (the critic's estimate is the gap)
             return {**out, "score_real": real_logits.detach().mean(), "score_fake": fake_logits.detach().mean()}
         return {**out, "d_real": torch.sigmoid(real_logits.detach()).mean(),
                 "d_fake": torch.sigmoid(fake_logits.detach()).mean()}
+
+    def _discriminate(self, d_net, x: torch.Tensor, labels: torch.Tensor | None):
+        """(logits (B,) in fp32, the class head's cross-entropy against labels or None without the head)."""
+        if labels is None:
+            return d_net(x).float(), None
+        if not self.aux_weight:
+            return d_net(x, labels).float(), None
+        logits, classes = d_net(x, labels, with_classes=True)
+        return logits.float(), auxiliary_class_loss(classes.float(), labels)
 
     def _d_loss(self, real_logits, fake_logits, x_real, fake, cond: tuple = ()) -> torch.Tensor:
         if self.loss == "wgan-gp":
@@ -166,7 +185,9 @@ class AdversarialGame:
         scaler.update()
         return norm
 
-    def _generator_update(self, fake: torch.Tensor, cond: tuple = ()) -> torch.Tensor:
+    def _generator_update(self, fake: torch.Tensor, labels: torch.Tensor | None):
+        """One G update on `fake` through the updated D; returns (the game's loss_g, the class head's
+        cross-entropy on fake, None without the head)."""
         # D's weights are frozen for this pass, so the backward computes only what G needs (no D weight
         # gradients that would be thrown away). Under DDP the bare D is used: nothing of D's is reduced here.
         d_module = self.task.modules["discriminator"]
@@ -174,13 +195,15 @@ class AdversarialGame:
         d_net = d_module if distributed else self.task.net("discriminator")
         d_module.requires_grad_(False)
         try:
-            loss_g = self._g_loss(d_net(fake, *cond).float())
-            self._last_gn_g = self._update("generator", loss_g)  # kept for D-only steps (--d-steps > 1)
+            logits, class_ce = self._discriminate(d_net, fake, labels)
+            loss_g = self._g_loss(logits)
+            total = loss_g if class_ce is None else loss_g + self.aux_weight * class_ce
+            self._last_gn_g = self._update("generator", total)  # kept for D-only steps (--d-steps > 1)
         finally:
             d_module.requires_grad_(True)
         if "generator_ema" in self.task.modules:
             self._update_ema()
-        return loss_g
+        return loss_g, class_ce
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -232,7 +255,7 @@ class Task(base.Task, Sampler):
                            "discriminator": make_adam(self.D.parameters(), lr=lr_d, betas=mc.betas)}
         self.game = AdversarialGame(self, loss=mc.loss, d_steps=mc.d_steps, noise=mc.noise,
                                     latent_dim=mc.latent_dim, ema_decay=mc.ema, gp_weight=mc.gp_weight,
-                                    gp_one_sided=mc.gp_one_sided)
+                                    gp_one_sided=mc.gp_one_sided, aux_weight=mc.aux_classifier)
         gen = torch.Generator(device=device).manual_seed(config.train.seed + 1)  # fixed noise: same grid each epoch
         self.fixed_z = draw_noise(mc.noise, GRID, mc.latent_dim, device=device, generator=gen)
 
@@ -262,18 +285,27 @@ class Task(base.Task, Sampler):
     @torch.no_grad()
     def evaluate(self, x, y):
         """D on held-out real images and on as many fresh samples (fixed seed; a conditional G generates the
-        real images' classes): mean D(x), D(G(z)), E_D."""
+        real images' classes): mean D(x), D(G(z)), E_D; with the auxiliary classifier also class_acc_real and
+        class_acc_fake, how often D's class head names the real image's class and the class G was asked for."""
         gen = torch.Generator(device=self.device).manual_seed(self.config.train.seed + 2)
         z = draw_noise(self.config.model.noise, len(x), self.config.model.latent_dim, device=self.device,
                        generator=gen)
         cond = self._cond(y, len(x))
-        real_logits, fake_logits = self.D(self._to_d(x), *cond), self.D(self.G(z, *cond), *cond)
+        fake = self.G(z, *cond)
+        extra = {}
+        if self.config.model.aux_classifier > 0:
+            (real_logits, real_classes), (fake_logits, fake_classes) = (
+                self.D(images, *cond, with_classes=True) for images in (self._to_d(x), fake))
+            extra = {f"class_acc_{kind}": float((classes.argmax(1) == cond[0]).float().mean())
+                     for kind, classes in (("real", real_classes), ("fake", fake_classes))}
+        else:
+            real_logits, fake_logits = self.D(self._to_d(x), *cond), self.D(fake, *cond)
         if self.config.model.loss in CRITIC_LOSSES:  # the critic's estimate of W1 (wgan-gp) or its hinge gap
             return {"score_real": float(real_logits.mean()), "score_fake": float(fake_logits.mean()),
-                    "critic_gap": float(real_logits.mean() - fake_logits.mean())}
+                    "critic_gap": float(real_logits.mean() - fake_logits.mean()), **extra}
         return {"loss_d": float(discriminator_loss(real_logits, fake_logits)),
                 "d_real": float(torch.sigmoid(real_logits).mean()),
-                "d_fake": float(torch.sigmoid(fake_logits).mean())}
+                "d_fake": float(torch.sigmoid(fake_logits).mean()), **extra}
 
     @torch.no_grad()
     def sample(self, n: int, *, generator: torch.Generator | None = None,
