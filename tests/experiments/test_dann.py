@@ -81,3 +81,19 @@ def test_compare_reports_mean_and_std_over_seeds(tmp_path):
             assert cell["std"] == pytest.approx(statistics.stdev(cell["values"]))
     assert (tmp_path / "boundary.png").exists() and (tmp_path / "features.png").exists()
     assert result["paper_mnist_to_mnist_m"]["dann"] == 0.7666
+
+
+def test_digits_compare_breaks_target_accuracy_down_by_brightness(tmp_path):
+    """On digits-on-photos each mode's target accuracy is also given per brightness quarter; the 500 target
+    test images fall 125 to a quarter, so the quarters' mean is the overall accuracy."""
+    setup = exp.SETUPS["mnist-5k"]
+    setup = dataclasses.replace(setup, train=dataclasses.replace(setup.train, epochs=0, max_steps=20))
+    result = exp.compare("mnist-5k", seeds=1, device="cpu", setup=setup, out_dir=tmp_path)
+    by = result["target_accuracy_by_brightness"]
+    assert len(by["edges"]) == 3 and by["edges"] == sorted(by["edges"])
+    for mode in exp.MODES:
+        quarters = by["modes"][mode]["mean"]
+        assert len(quarters) == 4 and all(0 <= a <= 1 for a in quarters)
+        assert statistics.fmean(quarters) == pytest.approx(result["modes"][mode]["target_accuracy"]["mean"])
+    assert (tmp_path / "brightness.png").exists()
+    assert exp.compare("two-moons", seeds=1, device="cpu", setup=TINY)["target_accuracy_by_brightness"] is None

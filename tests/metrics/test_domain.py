@@ -40,3 +40,18 @@ def test_bad_shapes_are_refused():
         proxy_a_distance(torch.zeros(10, 2), torch.zeros(10, 3))
     with pytest.raises(ValueError, match="at least 5"):
         proxy_a_distance(torch.zeros(3, 2), torch.zeros(10, 2))
+
+
+def test_accuracy_by_quantile_counts_each_quarter_by_hand():
+    from genlab.metrics.domain import accuracy_by_quantile
+
+    score = torch.arange(8, dtype=torch.float32)           # quartiles {0, 1}, {2, 3}, {4, 5}, {6, 7}
+    correct = torch.tensor([1, 1, 1, 0, 0, 0, 0, 1], dtype=torch.bool)
+    edges, accs = accuracy_by_quantile(correct, score)
+    assert edges == pytest.approx([1.75, 3.5, 5.25]) and accs == [1.0, 0.5, 0.0, 0.5]
+    shuffled = torch.randperm(8, generator=torch.Generator().manual_seed(0))
+    assert accuracy_by_quantile(correct[shuffled], score[shuffled]) == (edges, accs)  # order does not matter
+    with pytest.raises(ValueError, match="one length"):
+        accuracy_by_quantile(correct[:3], score)
+    with pytest.raises(ValueError, match="bins"):
+        accuracy_by_quantile(correct[:2], score[:2])

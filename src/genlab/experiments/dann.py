@@ -34,7 +34,7 @@ from genlab.config.dann import DEFAULT_TARGETS
 from genlab.config.dann import Config as DannConfig
 from genlab.config.run import validation_items
 from genlab.errors import UsageError
-from genlab.metrics.domain import proxy_a_distance
+from genlab.metrics.domain import accuracy_by_quantile, proxy_a_distance
 from genlab.training import families
 from genlab.training.device import resolve_device, seed_everything
 from genlab.training.loop import data_info, evaluate_split
@@ -126,6 +126,17 @@ def measure(task, dataset, *, seed: int = 0) -> dict[str, float]:
     return {k: float(result[k]) for k in METRICS if k in result}
 
 
+@torch.no_grad()
+def accuracy_by_brightness(task) -> tuple[list[float], list[float]]:
+    """Target test accuracy within each quarter of the target images ranked by mean brightness: (the 3 edges,
+    4 accuracies, darkest first). On digits-on-photos the brightest quarter is where |digit - patch| on a light
+    patch inverts the digit (dark strokes on a light ground), the polarity the source never shows."""
+    test = task.target.test
+    x = gdata.to_float(test.images)
+    correct = torch.cat([task.classify(x[i:i + 1000].to(task.device)).argmax(1).cpu() for i in range(0, len(x), 1000)])
+    return accuracy_by_quantile(correct == test.labels, x.mean(dim=tuple(range(1, x.dim()))))
+
+
 def summarise(values: list[float]) -> dict:
     """mean, sample standard deviation (n - 1; 0 for one value) and the values themselves."""
     std = statistics.stdev(values) if len(values) > 1 else 0.0
@@ -142,17 +153,28 @@ def compare(task: str = "two-moons", *, seeds: int = 3, device: str = "auto", ou
     dev = resolve_device(device)
     start = time.perf_counter()
     cells: dict[str, dict[str, list[float]]] = {m: {k: [] for k in METRICS} for m in MODES}
+    by_brightness: dict[str, list[list[float]]] = {m: [] for m in MODES}
+    edges: list[float] = []
     kept: dict[str, object] = {}
     for seed in range(seeds):
         for mode in MODES:
             trained, dataset = fit(run_config(setup, mode, seed, device=device), device=dev)
             for key, value in measure(trained, dataset, seed=seed).items():
                 cells[mode][key].append(value)
+            if dataset.kind == "image" and trained.target.test.labels is not None:
+                edges, accs = accuracy_by_brightness(trained)
+                by_brightness[mode].append(accs)
             if seed == 0:
                 kept[mode] = trained
+    brightness = None
+    if edges:
+        brightness = {"edges": edges, "modes": {m: {"mean": [statistics.fmean(q) for q in zip(*v)], "values": v}
+                                                for m, v in by_brightness.items()}}
     if out_dir is not None:
         _figures(kept, dataset, Path(out_dir))
-    return {"task": task, "source": setup.source, "target": setup.target, "seeds": list(range(seeds)),
+        if brightness is not None:
+            brightness_figure(brightness, kept["dann"].target.test, Path(out_dir) / "brightness.png")
+    return {"task": task, "target_accuracy_by_brightness": brightness, "source": setup.source, "target": setup.target, "seeds": list(range(seeds)),
             "modes": {m: {k: summarise(v) for k, v in cells[m].items() if v} for m in MODES},
             "commands": {m: cli_command(run_config(setup, m, 0)) for m in MODES},
             "paper_mnist_to_mnist_m": PAPER_MNIST_M, "wall_s": time.perf_counter() - start,
@@ -165,6 +187,41 @@ def _figures(tasks: dict, dataset, out_dir: Path) -> None:
     if dataset.kind == "toy":
         boundary_figure(pair, dataset, out_dir / "boundary.png")
     features_figure(pair, dataset, out_dir / "features.png")
+
+
+def brightness_figure(brightness: dict, target_test, out_path: Path, *, examples: int = 6) -> None:
+    """Target accuracy per brightness quarter for each mode (bars, mean over seeds), and a strip of target
+    test images from each quarter under it."""
+    from genlab.report.figures import save_figure, subplots
+
+    x = gdata.to_float(target_test.images)
+    score = x.mean(dim=tuple(range(1, x.dim())))
+    which = torch.bucketize(score.double(), torch.tensor(brightness["edges"], dtype=torch.float64))
+    fig, axes = subplots(2, 4, figsize=(10, 5.4), gridspec_kw={"height_ratios": [2.2, 1]})
+    top = fig.add_subplot(2, 1, 1)
+    for ax in axes[0]:
+        ax.remove()
+    width = 0.8 / len(brightness["modes"])
+    for i, (mode, cell) in enumerate(brightness["modes"].items()):
+        top.bar([q + (i - 1) * width for q in range(4)], cell["mean"], width, label=mode)
+    bounds = [score.min().item(), *brightness["edges"], score.max().item()]
+    top.set_xticks(range(4), [f"quarter {q + 1}\nbrightness {bounds[q]:.2f}-{bounds[q + 1]:.2f}" for q in range(4)],
+                   fontsize=8)
+    top.set_ylabel("target test accuracy")
+    top.set_ylim(0, 1)
+    top.legend(fontsize=8)
+    top.set_title("Target accuracy by how bright the target image is (mean over seeds)", fontsize=10)
+    for q, ax in enumerate(axes[1]):
+        members = torch.nonzero(which == q).flatten()
+        if len(members) >= 2 * examples:  # evenly through the quarter: the test split may be sorted by class
+            picks = members[torch.linspace(0, len(members) - 1, 2 * examples).long()]
+            rows = [torch.cat(list(x[picks[r * examples:(r + 1) * examples]]), dim=-1) for r in range(2)]
+            tile = torch.cat(rows, dim=-2)
+            ax.imshow(tile.permute(1, 2, 0).clamp(0, 1).numpy() if tile.shape[0] == 3 else tile[0].numpy(),
+                      cmap=None if tile.shape[0] == 3 else "gray")
+        ax.set_axis_off()
+    fig.tight_layout()
+    save_figure(fig, out_path)
 
 
 def _draw_boundary(ax, task, dataset, title: str) -> None:

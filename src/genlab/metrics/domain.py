@@ -43,3 +43,24 @@ def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, *, seed: int = 
     split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     err = float(np.mean(cross_val_predict(classifier, x, y, cv=split) != y))
     return 2.0 * (1.0 - 2.0 * err)
+
+
+def accuracy_by_quantile(correct: torch.Tensor, score: torch.Tensor, *, bins: int = 4
+                         ) -> tuple[list[float], list[float]]:
+    """Accuracy within each `bins`-quantile of `score`: (the bins - 1 inner edges, the bins accuracies).
+
+    correct: (N,) bool or 0/1, whether each item was classified right; score: (N,) what the items are ranked
+    by (a target image's mean brightness, say). Bin b holds the items with edge[b-1] < score <= edge[b]
+    (torch.bucketize), so ties at an edge fall in the lower bin; an empty bin's accuracy is NaN.
+    """
+    if correct.dim() != 1 or correct.shape != score.shape:
+        raise ValueError(f"correct and score must be (N,) of one length, got {tuple(correct.shape)} and "
+                         f"{tuple(score.shape)}")
+    if bins < 1 or len(score) < bins:
+        raise ValueError(f"accuracy_by_quantile needs 1 <= bins <= N, got bins {bins} for N {len(score)}")
+    score = score.detach().double().cpu()
+    correct = correct.detach().double().cpu()
+    edges = torch.quantile(score, torch.arange(1, bins, dtype=torch.float64) / bins)
+    which = torch.bucketize(score, edges)
+    accs = [float(correct[which == b].mean()) if bool((which == b).any()) else float("nan") for b in range(bins)]
+    return [float(e) for e in edges], accs
