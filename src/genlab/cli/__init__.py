@@ -9,7 +9,7 @@ import traceback
 
 from genlab import __version__
 from genlab.errors import GenlabError
-from genlab.runtime import keep_freed_memory
+from genlab.runtime import flush_denormals, keep_freed_memory
 
 # Sub-command modules, in the order `genlab --help` lists them.
 COMMANDS = ("datasets", "train", "evaluate", "sample", "plot", "report", "featurenet", "lecture")
@@ -56,6 +56,11 @@ USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno
                     errno.ENAMETOOLONG}
 
 
+# The commands that compute with tensors (`datasets`, `report`, `lecture --list` and every --help stay
+# torch-free).
+TENSOR_COMMANDS = ("train", "evaluate", "sample", "plot", "featurenet", "lecture")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if "--debug" in argv:  # accepted anywhere, as the error hint suggests adding it to the same command
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     keep_freed_memory()
     try:
+        if args.command in TENSOR_COMMANDS and not getattr(args, "list", False):
+            flush_denormals()  # before any tensor work, so torch's worker threads start with it
         return int(args.run(args) or 0)
     except GenlabError as exc:
         if args.debug:

@@ -126,8 +126,9 @@ class AdversarialGame:
         real_logits, real_ce = self._discriminate(net("discriminator"), x_real, labels)
         fake_logits, fake_ce = self._discriminate(net("discriminator"), fake.detach(), labels)
         loss_d = self._d_loss(real_logits, fake_logits, x_real, fake, cond)
-        # AC-GAN's class head learns from real images only, so it stays a classifier of the data (Odena et al.
-        # also train it on generated ones, which rewards D for classes G draws badly as much as well).
+        # AC-GAN's class head learns from real images only, so it stays a classifier of the data: Odena et al.
+        # also train it on generated ones, and then D and G can agree on samples that are easy to classify
+        # without looking like any real image.
         gn_d = self._update("discriminator", loss_d if real_ce is None else loss_d + self.aux_weight * real_ce)
         # 2. Generator: a fresh pass of the updated D on the same samples.
         if update_g:
