@@ -65,9 +65,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     from genlab import data as gdata
-    from genlab.runtime import keep_freed_memory
+    from genlab.runtime import flush_denormals, keep_freed_memory
 
     keep_freed_memory()  # as the genlab command does at start
+    flush_denormals()
     gdata.load("fashion-mnist")  # the cache filled once, as any later run finds it
     with tempfile.TemporaryDirectory() as tmp:
         runs = [one_run(Path(tmp) / f"run{seed}", args.epochs, seed) for seed in range(args.repeats)]

@@ -15,8 +15,8 @@ gemm_floor_s: the same matrix products alone (forward, grad-input, grad-weight o
 nll_k5000_s: the K = 5000 importance-weighted NLL over the 10k test images (measured on --nll-images
   images and scaled, when fewer than 10k; the JSON says which); nll_k5000_gemm_floor_s: its decoder's matrix
   products alone, likewise scaled (the floor of any exact K = 5000 estimate with this decoder).
-Both run in one process with genlab's allocator setting (`genlab.runtime.keep_freed_memory`, as the genlab
-command applies it). Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
+Both run in one process with genlab's allocator and denormal settings (`genlab.runtime.keep_freed_memory`
+and `flush_denormals`, as the genlab command applies them). Prints one JSON object.   Usage: python bench/vae.py [--repeats N] [--threads N] [--clock wall|cpu] [--nll-images N]
 """
 
 from __future__ import annotations
@@ -188,9 +188,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     # As the genlab command does at start; one process, so the baseline runs with it too.
-    from genlab.runtime import keep_freed_memory
+    from genlab.runtime import flush_denormals, keep_freed_memory
 
     keep_freed_memory()
+    flush_denormals()
     if not FMNIST.is_dir():
         raise SystemExit(f"bench/vae.py: {FMNIST} is missing (apt-get install dataset-fashion-mnist)")
     from genlab import data as gdata
