@@ -29,6 +29,20 @@ def run_cli(*args: str, check: bool = False, timeout: float = 300, env: dict | N
     return proc
 
 
+def stopped_and_resumed(argv: list[str], tmp_path: Path, *, stop: int, end: int) -> tuple[dict, dict]:
+    """Run the `genlab` argv to --max-steps `end` straight, and again stopped at `stop` and resumed to `end`;
+    returns both runs' model.safetensors tensors (whole, resumed)."""
+    from genlab.cli import main
+    from genlab.training import checkpoint
+
+    assert main([*argv, "--max-steps", str(end), "--out", str(tmp_path / "whole")]) == 0
+    assert main([*argv, "--max-steps", str(stop), "--out", str(tmp_path / "part")]) == 0
+    assert main([*argv, "--max-steps", str(end), "--out", str(tmp_path / "part"), "--resume"]) == 0
+    whole, _ = checkpoint.read_safetensors(tmp_path / "whole" / "model.safetensors")
+    resumed, _ = checkpoint.read_safetensors(tmp_path / "part" / "model.safetensors")
+    return whole, resumed
+
+
 def assert_one_line_error(proc, *, code: int = 2, contains: str | None = None) -> None:
     """DESIGN.md: bad input gives exactly one line on stderr and exit 2, no traceback."""
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

@@ -272,15 +272,10 @@ def test_auxiliary_classifier_makes_samples_follow_the_class_sooner(digits):
 def test_auxiliary_classifier_run_resumes_exactly(tmp_path):
     """The class head and its Adam state are part of D's: a run stopped at step 3 and resumed to 6 ends with
     the weights of one that ran 6 steps straight."""
-    from genlab.cli import main
-    from genlab.training import checkpoint
+    from tests.conftest import stopped_and_resumed
 
-    base = ["train", "gan", "--data", "digits", "--net", "mlp", "--hidden", "32", "--conditional",
-            "--aux-classifier", "1", "--batch-size", "32", "--epochs", "0", "--quiet"]
-    assert main([*base, "--max-steps", "6", "--out", str(tmp_path / "whole")]) == 0
-    assert main([*base, "--max-steps", "3", "--out", str(tmp_path / "part")]) == 0
-    assert main([*base, "--max-steps", "6", "--out", str(tmp_path / "part"), "--resume"]) == 0
-    a, _ = checkpoint.read_safetensors(tmp_path / "whole" / "model.safetensors")
-    b, _ = checkpoint.read_safetensors(tmp_path / "part" / "model.safetensors")
+    a, b = stopped_and_resumed(["train", "gan", "--data", "digits", "--net", "mlp", "--hidden", "32", "--conditional",
+                                "--aux-classifier", "1", "--batch-size", "32", "--epochs", "0", "--quiet"],
+                               tmp_path, stop=3, end=6)
     assert any(k.startswith("discriminator.classifier") for k in a)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

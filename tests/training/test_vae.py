@@ -188,15 +188,10 @@ def test_iwae_objective_trains_raises_its_bound_above_the_elbo_and_resumes_exact
 def test_label_adversary_run_resumes_exactly(tmp_path):
     """--label-adversary: the adversary's weights and Adam state are in the checkpoint, so a run stopped and
     resumed ends with the same weights, the adversary's included."""
-    from genlab.cli import main
-    from genlab.training import checkpoint
+    from tests.conftest import stopped_and_resumed
 
-    args = ["train", "vae", "--data", "digits", "--conditional", "--label-adversary", "5", "--hidden", "32",
-            "--latent-dim", "4", "--epochs", "0", "--log-every", "10", "--quiet"]
-    assert main([*args, "--max-steps", "60", "--out", str(tmp_path / "whole")]) == 0
-    assert main([*args, "--max-steps", "25", "--out", str(tmp_path / "part")]) == 0
-    assert main([*args, "--max-steps", "60", "--out", str(tmp_path / "part"), "--resume"]) == 0
-    a, _ = checkpoint.read_safetensors(tmp_path / "whole" / "model.safetensors")
-    b, _ = checkpoint.read_safetensors(tmp_path / "part" / "model.safetensors")
+    a, b = stopped_and_resumed(["train", "vae", "--data", "digits", "--conditional", "--label-adversary", "5",
+                                "--hidden", "32", "--latent-dim", "4", "--epochs", "0", "--log-every", "10",
+                                "--quiet"], tmp_path, stop=25, end=60)
     assert any(k.startswith("adversary.") for k in a) and a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
