@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -434,3 +435,23 @@ def test_a_divergence_before_the_first_save_says_nothing_was_kept(tmp_path, caps
     assert_one_line_error(result, contains="before the run's first save")
     assert "last good checkpoint" not in result.stderr
     assert not (run / runfolder.CONFIG).exists()
+
+
+def test_an_interrupt_while_force_moves_the_old_run_aside_puts_it_back(vae_run, monkeypatch):
+    """SIGTERM (raised as an exception) or Ctrl-C between two of --force's moves, before any Replacement exists
+    to roll back: prepare itself gives the old run back."""
+    before = _hashes(vae_run)
+    real_replace, calls = Path.replace, []
+
+    def interrupted_on_the_second(self, target):
+        calls.append(self.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", interrupted_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        runfolder.prepare(vae_run, resume=False, force=True)
+    monkeypatch.undo()
+    assert len(calls) >= 2 and _hashes(vae_run) == before
+    assert not (vae_run / runfolder.REPLACED).exists()

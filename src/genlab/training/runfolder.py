@@ -152,13 +152,17 @@ def prepare(run_dir: Path, *, resume: bool, force: bool) -> Replacement:
     moved: list[str] = []
     if force and not resume:
         aside = run_dir / REPLACED
-        for name in RUN_FILES:
-            if (run_dir / name).exists():
-                aside.mkdir(exist_ok=True)
-                (run_dir / name).replace(aside / name)
-                moved.append(name)
-        if moved:
-            (aside / MOVED).touch()
+        try:
+            for name in RUN_FILES:
+                if (run_dir / name).exists():
+                    aside.mkdir(exist_ok=True)
+                    (run_dir / name).replace(aside / name)
+                    moved.append(name)
+            if moved:
+                (aside / MOVED).touch()
+        except BaseException:  # SIGTERM or Ctrl-C halfway: nobody holds a Replacement yet, so put it back here
+            recover(run_dir)
+            raise
     existed = {name for name in RUN_FILES if (run_dir / name).exists()}
     if resume:  # a resumed run's files are its own: nothing to give back or remove on failure
         replacement = Replacement(run_dir, [], existed=set(RUN_FILES))
