@@ -241,7 +241,7 @@ def dann_digits(ctx: Context) -> Outcome:
     res = dann.compare(task, seeds=budget(ctx, 1, 3), device=ctx.device, out_dir=folder, setup=setup)
     return Outcome(sorted(ctx.rel(p) for p in folder.glob("*.png")), _dann_numbers(res),
                    data=f"{res['source']} -> {res['target']}", measured=measures.dann_measured(res),
-                   note=_brightness_note(res) + "For orientation: Ganin et al. (2016) report 0.7666 target accuracy "
+                   note=dann.where_the_gap_is(res) + "For orientation: Ganin et al. (2016) report 0.7666 target accuracy "
                         "for DANN on MNIST -> MNIST-M (real MNIST-M, larger nets and budget). A longer budget is not "
                         "the fix here: at 12 epochs instead of 4 (seeds 0-2) DANN reached 0.718, 0.580 and 0.424 "
                         "against source-only's 0.512, 0.522 and 0.496: the game becomes unstable and one seed ends "
@@ -252,25 +252,6 @@ def dann_digits(ctx: Context) -> Outcome:
                         "gain (+0.17) still would not, at 3x this section's time; at 4 epochs the same change gave "
                         "0.616, 0.550 and 0.314. So the section keeps its setting (config/dann.py lists every "
                         "setting tried).")
-
-
-def _brightness_note(res: dict) -> str:
-    """Where on the target DANN's gain is, from this run's accuracies per brightness quarter."""
-    by = res.get("target_accuracy_by_brightness")
-    if not by:
-        return ""
-    mean = {mode: cell["mean"] for mode, cell in by["modes"].items()}
-
-    def quarter(q: int) -> str:
-        return (f"DANN {mean['dann'][q]:.2f}, source-only {mean['source-only'][q]:.2f}, train-on-target "
-                f"{mean['train-on-target'][q]:.2f}")
-
-    return ("Where the gap is (figure: brightness.png): ranked by mean brightness, the darkest quarter of the target "
-            f"images (light strokes on dark patches, like the source) gives {quarter(0)}; the brightest quarter "
-            f"(above {by['edges'][2]:.2f}: |digit - patch| on a light patch inverts the digit, dark strokes on a light "
-            f"ground, a polarity no source digit has) gives {quarter(3)}. Labels make the inverted digits as "
-            "learnable as the rest; aligning the two domains' features without labels does not say which inverted "
-            "shape is which digit, and that quarter is where DANN stays short. ")
 
 
 def _dann_numbers(res: dict) -> dict:
