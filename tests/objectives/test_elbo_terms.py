@@ -13,6 +13,7 @@ from genlab.objectives.elbo import (
     importance_weighted_log_px,
     kl_to_standard_normal,
     nats_to_bits_per_dim,
+    softplus_sum,
 )
 
 
@@ -25,6 +26,25 @@ def test_bernoulli_log_likelihood_matches_torch_distributions_even_for_huge_logi
     got = bernoulli_log_likelihood(logits, x)
     torch.testing.assert_close(got, expected)
     assert torch.isfinite(bernoulli_log_likelihood(torch.full((1, 3), 200.0), torch.zeros(1, 3))).all()
+
+
+def test_softplus_sum_matches_float64_softplus_where_exp_overflows_and_where_it_underflows():
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(3, 4, 784, generator=g) * 8
+    logits[0, 1, :4] = torch.tensor([89.0, 500.0, -40.0, -200.0])   # exp overflows / underflows in float32
+    logits[2, 3, 0] = 1e4
+    expected = torch.nn.functional.softplus(logits.double()).sum(-1)
+    got = softplus_sum(logits)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got.double(), expected, rtol=1e-6, atol=1e-3)
+
+
+def test_many_sample_bernoulli_path_equals_the_one_sample_path():
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(5, 2, 1, 4, 4, generator=g) * 6
+    x = torch.bernoulli(torch.full((2, 1, 4, 4), 0.5), generator=g)
+    one_by_one = torch.stack([bernoulli_log_likelihood(logits[s], x) for s in range(5)])
+    torch.testing.assert_close(bernoulli_log_likelihood(logits, x), one_by_one)
 
 
 @pytest.mark.parametrize("kind", ["fixed", "global", "pixel"])

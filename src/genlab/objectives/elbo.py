@@ -70,7 +70,22 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     # Many samples per image (the importance-weighted bound): log p = x.l - softplus(l), with x.l as one
     # contraction instead of elementwise passes; about 1.6x faster here, equal up to float rounding.
     flat, xf = logits.flatten(logits.dim() - (x.dim() - 1)), x.flatten(1)        # (S, B, D), (B, D)
-    return torch.einsum("sbd,bd->sb", flat, xf) - F.softplus(flat).sum(-1)
+    return torch.einsum("sbd,bd->sb", flat, xf) - softplus_sum(flat)
+
+
+def softplus_sum(logits: torch.Tensor) -> torch.Tensor:
+    """sum over the last dim of softplus(l) = log(1 + e^l): (..., D) -> (...).
+
+    As log(1 + exp(l)) in two in-place passes: about 2x faster than F.softplus on a CPU (the K = 5000 NLL
+    spends a fifth of its time here). Exact where e^l is finite; where it overflows (l > 88 in float32) the
+    sum is inf, and those rows are recomputed with F.softplus. Where e^l < 2^-24 the 1 absorbs it: an error
+    below 6e-8 nats per term, under float32's own rounding of the sum.
+    """
+    total = logits.exp().add_(1).log_().sum(-1)
+    overflow = torch.isinf(total)
+    if overflow.any():
+        total[overflow] = F.softplus(logits[overflow]).sum(-1)
+    return total
 
 
 def gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor,
