@@ -37,6 +37,9 @@ def test_softplus_sum_matches_float64_softplus_where_exp_overflows_and_where_it_
     got = softplus_sum(logits)
     assert torch.isfinite(got).all()
     torch.testing.assert_close(got.double(), expected, rtol=1e-6, atol=1e-3)
+    leaf = logits.clone().requires_grad_()
+    softplus_sum(leaf).sum().backward()                              # under autograd: differentiable
+    torch.testing.assert_close(leaf.grad, torch.sigmoid(logits))
 
 
 def test_many_sample_bernoulli_path_equals_the_one_sample_path():
