@@ -138,6 +138,7 @@ CONFIGS = [
     ("dann", {"data": "two-moons", "reversal_lambda": 4.0, "lambda_schedule": "ganin", "label_hidden": ()}),
     ("dann", {"data": "mnist-5k", "train_on_target": True, "target": "mnist-5k-m-like"}),
     ("dann", {"data": "mnist-5k", "reversal_lambda": 0.3}),
+    ("dann", {"data": "two-moons", "betas": (0.5, 0.99)}),
 ]
 
 

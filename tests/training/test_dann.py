@@ -9,7 +9,7 @@ import torch
 from genlab import data as gdata
 from genlab import io
 from genlab.cli import main as cli_main
-from genlab.config import DataConfig, RunConfig, TrainConfig
+from genlab.config import DataConfig, RunConfig, TrainConfig, families
 from genlab.errors import UsageError
 from genlab.objectives.reversal import ganin_lambda
 from genlab.training import checkpoint, dann
@@ -193,6 +193,24 @@ def test_learning_rate_follows_ganins_annealing():
     sgd, _ = _task(_config(optimizer="sgd", lr_schedule="ganin", steps=10))
     assert isinstance(sgd.optimizers["model"], torch.optim.SGD)
     assert sgd.optimizers["model"].param_groups[0]["momentum"] == 0.9
+
+
+def test_betas_reach_adam_and_the_digits_setting_uses_beta1_0():
+    """--betas sets Adam's; the digits setting is beta1 0 at lambda 1 (config.dann), two moons keeps 0.9."""
+    task, _ = _task(_config(betas=(0.25, 0.99)))
+    assert task.optimizers["model"].param_groups[0]["betas"] == (0.25, 0.99)
+    assert _task(_config())[0].optimizers["model"].param_groups[0]["betas"] == (0.9, 0.999)
+    digits = families.build_config("dann", {"data": {"spec": "mnist-5k"}}).model
+    assert (digits.betas, digits.reversal_lambda) == ((0.0, 0.999), 1.0)
+    assert families.build_config("dann", {"data": {"spec": "two-moons"}}).model.betas == (0.9, 0.999)
+    chosen = families.build_config("dann", {"data": {"spec": "mnist-5k"}, "model": {"betas": (0.5, 0.999)}})
+    assert chosen.model.betas == (0.5, 0.999)                  # a user's choice beats the data setting
+
+
+def test_betas_out_of_range_is_one_line_exit_2(tmp_path):
+    proc = run_cli("train", "dann", "--data", "two-moons", "--out", str(tmp_path / "r"), "--betas", "1", "0.9", *TINY)
+    assert_one_line_error(proc, contains="--betas")
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])

@@ -113,7 +113,7 @@ class Task(base.Task, Classifier):
         if mc.optimizer == "sgd":
             self.optimizers = {"model": torch.optim.SGD(params, lr=config.train.lr, momentum=0.9)}
         else:
-            self.optimizers = {"model": make_adam(params, lr=config.train.lr)}
+            self.optimizers = {"model": make_adam(params, lr=config.train.lr, betas=mc.betas)}
         self.target = target
         self._t_images = target.train.images.to(device)
         self._t_labels = target.train.labels.to(device) if target.train.labels is not None else None
