@@ -207,6 +207,13 @@ def test_betas_reach_adam_and_the_digits_setting_uses_beta1_0():
     assert chosen.model.betas == (0.5, 0.999)                  # a user's choice beats the data setting
 
 
+def test_a_run_saved_before_betas_existed_reloads_with_adams_default_not_the_new_digits_setting():
+    saved = families.build_config("dann", {"data": {"spec": "mnist-5k"}, "model": {"reversal_lambda": 0.3}}).to_dict()
+    del saved["model"]["betas"]                                    # config.json as stop 27 wrote it
+    old = families.config_from_dict(json.loads(json.dumps(saved)))
+    assert (old.model.betas, old.model.reversal_lambda) == ((0.9, 0.999), 0.3)   # so it resumes as it trained
+
+
 def test_betas_out_of_range_is_one_line_exit_2(tmp_path):
     proc = run_cli("train", "dann", "--data", "two-moons", "--out", str(tmp_path / "r"), "--betas", "1", "0.9", *TINY)
     assert_one_line_error(proc, contains="--betas")
