@@ -77,9 +77,9 @@ def softplus_sum(logits: torch.Tensor) -> torch.Tensor:
     """sum over the last dim of softplus(l) = log(1 + e^l): (..., D) -> (...).
 
     As log(1 + exp(l)) in two in-place passes: about 2x faster than F.softplus on a CPU (the K = 5000 NLL
-    spends a fifth of its time here). Exact where e^l is finite; where it overflows (l > 88 in float32) the
-    sum is inf, and those rows are recomputed with F.softplus. Where e^l < 2^-24 the 1 absorbs it: an error
-    below 6e-8 nats per term, under float32's own rounding of the sum. Under autograd (the IWAE objective)
+    spends a fifth of its time here). Accurate to float32 rounding where e^l is finite; where it overflows
+    (l > 88 in float32) the sum is inf, and those rows are recomputed with F.softplus. Where e^l < 2^-24 the 1
+    absorbs it: an error below 6e-8 nats per term, under float32's own rounding of the sum. Under autograd (the IWAE objective)
     it is F.softplus, whose backward needs no intermediate the in-place passes overwrite.
     """
     if logits.requires_grad and torch.is_grad_enabled():
