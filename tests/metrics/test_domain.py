@@ -55,3 +55,14 @@ def test_accuracy_by_quantile_counts_each_quarter_by_hand():
         accuracy_by_quantile(correct[:3], score)
     with pytest.raises(ValueError, match="bins"):
         accuracy_by_quantile(correct[:2], score[:2])
+
+
+def test_units_alive_counts_the_units_that_fire_on_some_item():
+    from genlab.metrics.domain import units_alive
+
+    pre = torch.tensor([[1.0, -1.0, 0.0, -2.0],     # unit 0 fires here
+                        [-1.0, -3.0, 0.0, 0.5]])   # unit 3 here; units 1 and 2 never (0 does not fire a ReLU)
+    assert units_alive(pre) == 2
+    assert units_alive(-pre.abs()) == 0 and units_alive(pre.abs() + 1) == 4
+    with pytest.raises(ValueError, match=r"\(N, U\)"):
+        units_alive(torch.zeros(4))

@@ -34,13 +34,13 @@ from genlab.config.dann import DEFAULT_TARGETS
 from genlab.config.dann import Config as DannConfig
 from genlab.config.run import validation_items
 from genlab.errors import UsageError
-from genlab.metrics.domain import accuracy_by_quantile, proxy_a_distance
+from genlab.metrics.domain import accuracy_by_quantile, proxy_a_distance, units_alive
 from genlab.training import families
 from genlab.training.device import resolve_device, seed_everything
 from genlab.training.loop import data_info, evaluate_split
 
 MODES = ("source-only", "dann", "train-on-target")
-METRICS = ("target_accuracy", "source_accuracy", "domain_accuracy", "proxy_a_distance")
+METRICS = ("target_accuracy", "source_accuracy", "domain_accuracy", "proxy_a_distance", "domain_units_alive")
 PAPER_MNIST_M = {"source-only": 0.5225, "dann": 0.7666, "train-on-target": 0.9596}  # Ganin et al. 2016, Table 2
 
 
@@ -119,10 +119,15 @@ def features_of(task, images: torch.Tensor, *, chunk: int = 1000) -> torch.Tenso
 
 def measure(task, dataset, *, seed: int = 0) -> dict[str, float]:
     """Held-out numbers of a trained task: accuracies (source test, target test), the domain classifier's
-    balanced accuracy, and the proxy A-distance between source-test and target-test features."""
+    balanced accuracy, the proxy A-distance between source-test and target-test features, and how many of the
+    domain classifier's first hidden units still fire on some of those items (absent for a linear one)."""
     result = evaluate_split(task, dataset.test, take=len(dataset.test), device=task.device)
     fs, ft = features_of(task, dataset.test.images), features_of(task, task.target.test.images)
     result["proxy_a_distance"] = proxy_a_distance(fs, ft, seed=seed)
+    with torch.no_grad():
+        pre = task.modules["domain"].first_hidden_pre_activations(torch.cat([fs, ft]).to(task.device))
+    if pre is not None:
+        result["domain_units_alive"] = units_alive(pre)
     return {k: float(result[k]) for k in METRICS if k in result}
 
 

@@ -45,6 +45,17 @@ def proxy_a_distance(source: torch.Tensor, target: torch.Tensor, *, seed: int = 
     return 2.0 * (1.0 - 2.0 * err)
 
 
+def units_alive(pre_activations: torch.Tensor) -> int:
+    """How many of a ReLU layer's units fire on at least one item: pre_activations (N, U) -> a count in [0, U].
+
+    A unit whose pre-activation is <= 0 on every item outputs 0 and passes no gradient: it is dead and training
+    cannot revive it. A head that lost most of its units can be fooled by features it would otherwise tell apart.
+    """
+    if pre_activations.dim() != 2 or len(pre_activations) == 0:
+        raise ValueError(f"pre-activations must be (N, U) with N >= 1, got {tuple(pre_activations.shape)}")
+    return int((pre_activations > 0).any(0).sum())
+
+
 def accuracy_by_quantile(correct: torch.Tensor, score: torch.Tensor, *, bins: int = 4
                          ) -> tuple[list[float], list[float]]:
     """Accuracy within each `bins`-quantile of `score`: (the bins - 1 inner edges, the bins accuracies).

@@ -80,6 +80,10 @@ class Head(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.net(h)
 
+    def first_hidden_pre_activations(self, h: torch.Tensor) -> torch.Tensor | None:
+        """features (B, in_dim) -> (B, hidden[0]): the first hidden layer before its ReLU; None without one."""
+        return self.net[0](h) if len(self.net) > 1 else None
+
 
 class DANNNets(NamedTuple):
     features: nn.Module   # G_f: x -> (B, F)
