@@ -220,6 +220,29 @@ def test_betas_out_of_range_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+def test_domain_leak_makes_the_domain_head_leaky_and_old_runs_keep_relu():
+    """--domain-leak X: LeakyReLU(X) in the domain classifier only (a ReLU unit with no positive input passes no
+    gradient; a leaky one passes X of it); 0, the default, is Ganin's ReLU, and config.json files written before
+    the option existed reload as ReLU."""
+    leaky, _ = _task(_config(domain_leak=0.05))
+    acts = [m for m in leaky.modules["domain"].net if not isinstance(m, torch.nn.Linear)]
+    assert len(acts) == 1 and isinstance(acts[0], torch.nn.LeakyReLU) and acts[0].negative_slope == 0.05
+    assert torch.equal(acts[0](torch.tensor([-2.0, 3.0])), torch.tensor([-0.1, 3.0]))
+    relu, _ = _task(_config())
+    assert [type(m) for m in relu.modules["domain"].net if not isinstance(m, torch.nn.Linear)] == [torch.nn.ReLU]
+    assert not any(isinstance(m, torch.nn.LeakyReLU) for m in leaky.modules["label"].modules())
+    saved = families.build_config("dann", {"data": {"spec": "two-moons"}}).to_dict()
+    del saved["model"]["domain_leak"]                                # config.json as stop 28 wrote it
+    assert families.config_from_dict(json.loads(json.dumps(saved))).model.domain_leak == 0.0
+
+
+@pytest.mark.parametrize("leak", ["1", "-0.1"])
+def test_domain_leak_out_of_range_is_one_line_exit_2(tmp_path, leak):
+    proc = run_cli("train", "dann", "--data", "two-moons", "--out", str(tmp_path / "r"), "--domain-leak", leak, *TINY)
+    assert_one_line_error(proc, contains="--domain-leak")
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_annealed_run_resumes_exactly(tmp_path, optimizer):
     """The annealed rate is a function of the step: stopping at 3 and resuming to 6 ends where 6 in one go does."""

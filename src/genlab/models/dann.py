@@ -9,6 +9,7 @@ reversal layer, which lives in `genlab.objectives.reversal`, not here). Modules 
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -71,17 +72,19 @@ class ConvFeatures(nn.Module):
 
 
 class Head(nn.Module):
-    """features (B, in_dim) -> logits (B, out_dim) through ReLU hidden layers `hidden` (may be empty)."""
+    """features (B, in_dim) -> logits (B, out_dim) through hidden layers `hidden` (may be empty): ReLU, or
+    LeakyReLU(leak) for leak > 0."""
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], out_dim: int):
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], out_dim: int, *, leak: float = 0.0):
         super().__init__()
-        self.net = mlp([in_dim, *hidden, out_dim])
+        activation = functools.partial(nn.LeakyReLU, leak) if leak > 0 else nn.ReLU
+        self.net = mlp([in_dim, *hidden, out_dim], activation=activation)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.net(h)
 
     def first_hidden_pre_activations(self, h: torch.Tensor) -> torch.Tensor | None:
-        """features (B, in_dim) -> (B, hidden[0]): the first hidden layer before its ReLU; None without one."""
+        """features (B, in_dim) -> (B, hidden[0]): the first hidden layer before its activation; None without one."""
         return self.net[0](h) if len(self.net) > 1 else None
 
 
@@ -93,7 +96,7 @@ class DANNNets(NamedTuple):
 
 def build_dann_nets(arch: str, sample_shape: tuple[int, ...], num_classes: int, *, hidden: tuple[int, ...],
                     width: int, label_hidden: tuple[int, ...], domain_hidden: tuple[int, ...],
-                    activation: str = "relu") -> DANNNets:
+                    activation: str = "relu", domain_leak: float = 0.0) -> DANNNets:
     """The three nets for inputs of `sample_shape` ((D,) toy or (C, H, W) images)."""
     if arch not in ARCHS:
         raise UsageError(f"--arch {arch!r}: accepted {', '.join(ARCHS)}")
@@ -102,4 +105,4 @@ def build_dann_nets(arch: str, sample_shape: tuple[int, ...], num_classes: int, 
     else:
         features = MLPFeatures(sample_shape, hidden, activation=activation)
     return DANNNets(features=features, label=Head(features.out_dim, label_hidden, num_classes),
-                    domain=Head(features.out_dim, domain_hidden, 1))
+                    domain=Head(features.out_dim, domain_hidden, 1, leak=domain_leak))

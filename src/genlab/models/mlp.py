@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 
-def mlp(sizes: list[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+def mlp(sizes: list[int], *, activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
     """Linear layers through `sizes`, `activation` between them (none after the last)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):

@@ -106,7 +106,7 @@ class Task(base.Task, Classifier):
         nets = build_dann_nets(self.arch, self.input_shape, info.num_classes, hidden=mc.hidden, width=mc.width,
                                label_hidden=label_hidden if mc.label_hidden is None else mc.label_hidden,
                                domain_hidden=domain_hidden if mc.domain_hidden is None else mc.domain_hidden,
-                               activation=mc.activation)
+                               activation=mc.activation, domain_leak=mc.domain_leak)
         self.modules = {name: net.to(device) for name, net in zip(NETS, nets)}
         # one optimizer over all three nets: Algorithm 1's single update of (theta_f, theta_y, theta_d)
         params = [p for m in self.modules.values() for p in m.parameters()]
