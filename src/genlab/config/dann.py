@@ -72,8 +72,8 @@ class Config:
                        "mlp for toy data", choices=ARCHS)
     hidden: tuple[int, ...] = option((32, 32), "mlp feature extractor widths; the last is the feature size",
                                      min=1, metavar="N")
-    activation: str = option("relu", "mlp feature activation: relu, or sigmoid as in Ganin's toy net (whose features DANN saturates)",
-                             choices=ACTIVATIONS)
+    activation: str = option("relu", "mlp feature activation: relu, or sigmoid as in Ganin's toy net (whose "
+                             "features DANN saturates)", choices=ACTIVATIONS)
     width: int = option(32, "conv: channels of the first conv (Ganin's MNIST net: 32, then 48)", min=1,
                         metavar="N")
     label_hidden: tuple[int, ...] | None = option(None, "label classifier hidden widths (default: 100 100 for "

@@ -222,7 +222,7 @@ def dann_moons(ctx: Context) -> Outcome:
                         "against source-only's 4-16% (seeds 0-2): the reversed gradient drove the units into "
                         "saturation. Changing the domain head did not fix that (stops 25-30): dead ReLU units "
                         "(3-5 of 32 alive), a leaky head (0.05: distance 0.222 over 16 seeds, but 2 stalled at "
-                        "source-only's accuracy), ELU heads, a BatchNorm at the head's input (27-29 units alive, "
+                        "source-only's accuracy), ELU heads, a BatchNorm at the head's input (22-30 units alive, "
                         "distance 0.298 over seeds 0-7), 128 units, extra head steps. ReLU features with "
                         "everything else unchanged, seeds 0-7 and then 8-15 as a hold-out: target accuracy 0.902 "
                         "and 0.878 against source-only's 0.702 and 0.708; distance 0.293 and 0.328 against 0.617 "
